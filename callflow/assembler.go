@@ -1,0 +1,216 @@
+package callflow
+
+import (
+	"container/heap"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/starinsight/starinsight/cdr"
+)
+
+// DefaultGrace is how long after a call's newest timestamp the Assembler
+// waits for more of its rows.
+const DefaultGrace = 10 * time.Minute
+
+// AssemblerOption configures an Assembler.
+type AssemblerOption func(*Assembler)
+
+// WithGrace sets how long after a call's newest timestamp the data must
+// have moved on before the call counts as complete. Longer is safer for
+// exports that write rows late; shorter emits sooner.
+func WithGrace(d time.Duration) AssemblerOption { return func(a *Assembler) { a.grace = d } }
+
+// Assembler groups the rows of an incremental export into calls and emits
+// each call once it can no longer change: when the watermark (the newest
+// timestamp seen in the data, or a time passed to AdvanceTo) is at least the
+// grace period past the call's newest timestamp. Memory is bounded by the
+// calls still open plus the calls closed within the last grace period, not
+// by the size of the export.
+//
+// A row that arrives for a call closed less than a grace period earlier
+// reopens it: the whole call is emitted again with FlagReopened, so
+// consumers that upsert by call id end up with the complete call. A row
+// later than that becomes a call of its own with FlagLateRows.
+//
+// An Assembler is not safe for concurrent use.
+type Assembler struct {
+	in        *Interpreter
+	grace     time.Duration
+	watermark time.Time
+	open      map[string]*pending
+	queue     pendingHeap // open calls by newest timestamp
+	closed    map[string]*pending
+	closedQ   pendingHeap // closed calls by when they are forgotten
+}
+
+type pending struct {
+	key    string
+	rows   []cdr.Entry
+	newest time.Time
+	index  int
+	flags  Flag
+}
+
+// NewAssembler returns an Assembler that interprets calls with in.
+func NewAssembler(in *Interpreter, opts ...AssemblerOption) (*Assembler, error) {
+	if in == nil {
+		return nil, fmt.Errorf("callflow: NewAssembler: nil Interpreter")
+	}
+	a := &Assembler{in: in, grace: DefaultGrace, open: map[string]*pending{}, closed: map[string]*pending{}}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.grace < 0 {
+		return nil, fmt.Errorf("callflow: NewAssembler: negative grace %v", a.grace)
+	}
+	return a, nil
+}
+
+// Open returns the number of calls waiting for more rows.
+func (a *Assembler) Open() int { return len(a.open) }
+
+// Watermark returns the newest time the Assembler has seen.
+func (a *Assembler) Watermark() time.Time { return a.watermark }
+
+// Add adds one row and returns the calls it completed, if any (the row's
+// times move the watermark).
+func (a *Assembler) Add(e cdr.Entry) []Call {
+	key := e.CallID
+	if key == "" {
+		key = "\x00entry:" + fmt.Sprint(e.ID)
+	}
+	newest := latest(e.StartTime, e.RingingTime, e.LinkTime, e.CallResultTime)
+	p := a.open[key]
+	if p == nil {
+		if c := a.closed[key]; c != nil {
+			heap.Remove(&a.closedQ, c.index)
+			delete(a.closed, key)
+			p, c.flags = c, c.flags|FlagReopened
+		} else {
+			p = &pending{key: key}
+			if !a.watermark.IsZero() && newest.Add(a.grace).Before(a.watermark) && a.grace > 0 {
+				// Older than anything we still remember: it cannot
+				// be joined to the rest of its call any more.
+				p.flags |= FlagLateRows
+			}
+		}
+		if newest.After(p.newest) {
+			p.newest = newest
+		}
+		a.open[key] = p
+		heap.Push(&a.queue, p)
+	}
+	p.rows = append(p.rows, e)
+	if newest.After(p.newest) {
+		p.newest = newest
+		heap.Fix(&a.queue, p.index)
+	}
+	return a.AdvanceTo(newest)
+}
+
+// AdvanceTo moves the watermark to now (if later) and returns the calls
+// completed by it. Pass the wall clock when the export has gone quiet.
+func (a *Assembler) AdvanceTo(now time.Time) []Call {
+	if now.After(a.watermark) {
+		a.watermark = now
+	}
+	var out []Call
+	for len(a.queue) > 0 && !a.queue[0].newest.Add(a.grace).After(a.watermark) {
+		p := heap.Pop(&a.queue).(*pending)
+		delete(a.open, p.key)
+		out = append(out, a.emit(p))
+		if a.grace > 0 {
+			a.closed[p.key] = p
+			heap.Push(&a.closedQ, p)
+		}
+	}
+	// Forget closed calls a second grace period on.
+	for len(a.closedQ) > 0 && !a.closedQ[0].newest.Add(2*a.grace).After(a.watermark) {
+		p := heap.Pop(&a.closedQ).(*pending)
+		delete(a.closed, p.key)
+	}
+	sortCalls(out)
+	return out
+}
+
+// Flush emits every open call, complete or not, e.g. at the end of a file.
+func (a *Assembler) Flush() []Call {
+	out := make([]Call, 0, len(a.queue))
+	for len(a.queue) > 0 {
+		p := heap.Pop(&a.queue).(*pending)
+		delete(a.open, p.key)
+		out = append(out, a.emit(p))
+	}
+	sortCalls(out)
+	return out
+}
+
+func (a *Assembler) emit(p *pending) Call {
+	c := a.in.interpret(p.rows)
+	c.Journey.Flags |= p.flags
+	for i := range c.Legs {
+		c.Legs[i].Flags |= p.flags
+	}
+	return c
+}
+
+// Calls interprets a stream of rows, such as cdr.ReadCSV returns, and yields
+// each call as soon as it is complete, then the rest at the end. Errors
+// from the stream are passed on with a zero Call and the stream goes on;
+// the consumer decides whether to stop.
+func (in *Interpreter) Calls(rows iter.Seq2[cdr.Entry, error], opts ...AssemblerOption) iter.Seq2[Call, error] {
+	return func(yield func(Call, error) bool) {
+		a, err := NewAssembler(in, opts...)
+		if err != nil {
+			yield(Call{}, err)
+			return
+		}
+		for e, err := range rows {
+			if err != nil {
+				if !yield(Call{}, err) {
+					return
+				}
+				continue
+			}
+			for _, c := range a.Add(e) {
+				if !yield(c, nil) {
+					return
+				}
+			}
+		}
+		for _, c := range a.Flush() {
+			if !yield(c, nil) {
+				return
+			}
+		}
+	}
+}
+
+// pendingHeap orders calls by their newest timestamp, then key.
+type pendingHeap []*pending
+
+func (h pendingHeap) Len() int { return len(h) }
+func (h pendingHeap) Less(i, j int) bool {
+	if c := h[i].newest.Compare(h[j].newest); c != 0 {
+		return c < 0
+	}
+	return h[i].key < h[j].key
+}
+func (h pendingHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *pendingHeap) Push(x any) {
+	p := x.(*pending)
+	p.index = len(*h)
+	*h = append(*h, p)
+}
+func (h *pendingHeap) Pop() any {
+	old := *h
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return p
+}

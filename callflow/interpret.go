@@ -1,0 +1,854 @@
+package callflow
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/starinsight/starinsight/cdr"
+)
+
+// row is a raw entry with repaired times (rules X1–X4).
+type row struct {
+	e                      *cdr.Entry
+	start, ring, link, end time.Time
+	flags                  Flag
+}
+
+func newRow(e *cdr.Entry) row {
+	r := row{e: e, start: e.StartTime, ring: e.RingingTime, link: e.LinkTime, end: e.CallResultTime}
+	if r.start.IsZero() { // the readers require it, but hand-made entries may lack it
+		r.start = earliest(r.ring, r.link, r.end)
+		r.flags |= FlagRepairedTimes
+	}
+	if r.end.IsZero() { // X1
+		r.end = latest(r.start, r.ring, r.link)
+		r.flags |= FlagMissingEnd
+	}
+	if !r.ring.IsZero() && r.ring.Before(r.start) { // X2
+		r.ring = r.start
+		r.flags |= FlagRepairedTimes
+	}
+	if !r.link.IsZero() {
+		if r.link.Before(r.start) { // X3
+			r.link = r.start
+			r.flags |= FlagRepairedTimes
+		}
+		if !r.ring.IsZero() && r.link.Before(r.ring) { // X3
+			r.ring = r.link
+			r.flags |= FlagRepairedTimes
+		}
+		if r.end.Before(r.link) { // X4
+			r.end = r.link
+			r.flags |= FlagRepairedTimes
+		}
+	}
+	if r.end.Before(r.start) { // X4
+		r.end = latest(r.start, r.ring, r.link)
+		r.flags |= FlagRepairedTimes
+	}
+	if !r.ring.IsZero() && r.end.Before(r.ring) { // X2: rang after the end
+		r.ring = r.end
+		r.flags |= FlagRepairedTimes
+	}
+	return r
+}
+
+func earliest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (m.IsZero() || t.Before(m)) {
+			m = t
+		}
+	}
+	return m
+}
+
+func latest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+// step is the receiving rows of one target (A2, A3).
+type step struct {
+	key    string
+	rows   []*row
+	target cdr.AccountID
+	acc    cdr.Account
+	group  bool
+
+	targetRow  *row // the row owned by the target; nil if it wrote none
+	answerRow  *row // the row of the user who answered; nil if none or only the group row knows
+	boxRow     *row // a voicemail box or module took the call (A5)
+	answeredBy cdr.AccountID
+
+	arrival, ringStart, answer, end time.Time
+	causedBy                        *cdr.Entry // the row whose callresultcausedby explains an unanswered step
+	flags                           Flag
+}
+
+func (s *step) answered() bool { return s.answeredBy != 0 }
+func (s *step) rang() bool     { return !s.ringStart.IsZero() }
+
+// source is the row a leg of this step mainly reflects.
+func (s *step) source() *row {
+	switch {
+	case s.answerRow != nil:
+		return s.answerRow
+	case s.boxRow != nil:
+		return s.boxRow
+	case s.targetRow != nil:
+		return s.targetRow
+	}
+	return s.rows[0]
+}
+
+// transition says how the call went from one step to the next.
+type transition struct {
+	kind EventKind // a forward reason, a transfer, or EventParked
+}
+
+func (in *Interpreter) interpret(entries []cdr.Entry) Call {
+	rows, flags := in.prepare(entries)
+	var callerRows []*row
+	var steps []*step
+	byKey := map[string]*step{}
+	for i := range rows {
+		r := &rows[i]
+		e := r.e
+		if e.CDRAccountID != 0 && e.CDRAccountID == e.CallerAccountID && e.CDRAccountID != e.CalledAccountID {
+			callerRows = append(callerRows, r)
+			continue
+		}
+		key := e.CallStepID
+		if key == "" {
+			key = "@" + e.CalledAccountID.String()
+		}
+		s := byKey[key]
+		if s == nil {
+			s = &step{key: key}
+			byKey[key] = s
+			steps = append(steps, s)
+		}
+		s.rows = append(s.rows, r)
+	}
+	for _, s := range steps {
+		in.resolveStep(s)
+	}
+	slices.SortFunc(steps, func(a, b *step) int {
+		if c := a.arrival.Compare(b.arrival); c != 0 {
+			return c
+		}
+		return compareKeys(a.key, b.key)
+	})
+	return in.build(rows, callerRows, steps, flags)
+}
+
+// prepare sorts and deduplicates the rows of one call (L12) and repairs
+// their times. Sorting first makes everything after independent of input
+// order.
+func (in *Interpreter) prepare(entries []cdr.Entry) ([]row, Flag) {
+	es := make([]*cdr.Entry, len(entries))
+	for i := range entries {
+		es[i] = &entries[i]
+	}
+	slices.SortFunc(es, compareEntries)
+	var flags Flag
+	rows := make([]row, 0, len(es))
+	for i, e := range es {
+		if i > 0 && e.ID != 0 && e.ID == es[i-1].ID {
+			if compareEntries(e, es[i-1]) != 0 || *e != *es[i-1] {
+				flags |= FlagDuplicateEntry
+			}
+			continue
+		}
+		if i > 0 && e.ID == 0 && *e == *es[i-1] {
+			continue
+		}
+		rows = append(rows, newRow(e))
+	}
+	return rows, flags
+}
+
+// resolveStep finds a step's target, who answered, and its times.
+func (in *Interpreter) resolveStep(s *step) {
+	// The target is the called account most rows name (normally all do).
+	s.target = s.rows[0].e.CalledAccountID
+	if len(s.rows) > 1 {
+		counts := map[cdr.AccountID]int{}
+		for _, r := range s.rows {
+			counts[r.e.CalledAccountID]++
+		}
+		for id, n := range counts {
+			if n > counts[s.target] || (n == counts[s.target] && id < s.target) {
+				s.target = id
+			}
+		}
+	}
+	s.acc = in.dir.Lookup(s.target)
+	others := 0
+	for _, r := range s.rows {
+		s.flags |= r.flags
+		if r.e.CDRAccountID == s.target && s.targetRow == nil {
+			s.targetRow = r
+		} else if r.e.CDRAccountID != s.target {
+			others++
+		}
+	}
+	if s.acc.Placeholder {
+		s.flags |= FlagPlaceholderAccount
+		if inferredGroup(others) {
+			s.acc.Type = cdr.AccountGroup
+		}
+	}
+	s.group = s.acc.Type.IsGroup()
+
+	for _, r := range s.rows {
+		link := !r.link.IsZero()
+		if s.target != 0 && r.e.CDRAccountID != s.target && answeredByUser(r.e, link) {
+			if s.answerRow == nil || r.link.Before(s.answerRow.link) {
+				s.answerRow = r
+			}
+		}
+	}
+	if tr := s.targetRow; tr != nil && s.answerRow == nil && !s.group && s.target != 0 && answeredByUser(tr.e, !tr.link.IsZero()) {
+		s.answerRow = tr
+	}
+	switch {
+	case s.answerRow != nil:
+		s.answeredBy = s.answerRow.e.CDRAccountID
+		s.answer = s.answerRow.link
+	case s.group && s.targetRow != nil && s.targetRow.e.AnsweredElsewhere != 0 && !s.targetRow.link.IsZero():
+		// Only the group's row knows who answered (A3).
+		s.answeredBy = s.targetRow.e.AnsweredElsewhere
+		s.answer = s.targetRow.link
+	}
+	if !s.answered() {
+		for _, r := range s.rows {
+			if (r == s.targetRow || r.e.CDRAccountID == s.target) && takenByBox(r.e, !r.link.IsZero()) {
+				s.boxRow = r
+				break
+			}
+		}
+	}
+
+	s.arrival = s.rows[0].start
+	s.end = s.rows[0].end
+	var firstRing time.Time
+	for _, r := range s.rows {
+		if r.start.Before(s.arrival) {
+			s.arrival = r.start
+		}
+		if r.end.After(s.end) {
+			s.end = r.end
+		}
+		if !r.ring.IsZero() && (firstRing.IsZero() || r.ring.Before(firstRing)) {
+			firstRing = r.ring
+		}
+	}
+	s.ringStart = firstRing
+	if s.targetRow != nil && !s.targetRow.ring.IsZero() {
+		s.ringStart = s.targetRow.ring
+	}
+	switch {
+	case s.answerRow != nil:
+		s.end = s.answerRow.end
+	case s.answered() && s.targetRow != nil:
+		s.end = s.targetRow.end
+	case s.boxRow != nil:
+		s.end = s.boxRow.end
+	case s.targetRow != nil:
+		s.end = s.targetRow.end
+	}
+	if s.answered() && s.ringStart.After(s.answer) {
+		s.ringStart = s.answer
+	}
+	if s.ringStart.After(s.end) {
+		s.ringStart = s.end
+	}
+	if s.targetRow != nil {
+		s.causedBy = s.targetRow.e
+	} else {
+		s.causedBy = s.rows[0].e
+	}
+}
+
+// build derives legs and the journey from the resolved steps.
+func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags Flag) Call {
+	j := Journey{Path: []cdr.AccountID{}}
+	first := &rows[0]
+	j.CallID = first.e.CallID
+	if j.CallID == "" {
+		// A row without a callid is a call of its own (GroupByCall); give it
+		// a key that cannot collide with STARFACE's ids.
+		j.CallID = "entry-" + strconv.FormatInt(first.e.ID, 10)
+		flags |= FlagNoCallID
+	}
+	j.Site = first.e.Site
+	j.Arrival, j.End = first.start, first.end
+	for i := range rows {
+		r := &rows[i]
+		flags |= r.flags
+		if r.start.Before(j.Arrival) {
+			j.Arrival = r.start
+		}
+		if r.end.After(j.End) {
+			j.End = r.end
+		}
+		if r.e.PrivateCall {
+			j.Private = true
+		}
+	}
+
+	// Who called.
+	var callerSrc *cdr.Entry
+	switch {
+	case len(callerRows) > 0:
+		callerSrc = callerRows[0].e
+	case len(steps) > 0:
+		callerSrc = steps[0].rows[0].e
+	default:
+		callerSrc = first.e
+	}
+	j.CallerAccountID = callerSrc.CallerAccountID
+	j.CallerCallerID = callerSrc.CallerCallerID
+	j.CallerNumber = in.number(callerSrc.CallerCallerID, callerSrc.CallerAccountID)
+
+	internalTarget := false
+	for _, s := range steps {
+		if s.target != 0 {
+			internalTarget = true
+		}
+	}
+	switch {
+	case j.CallerAccountID == 0:
+		j.Direction = Inbound
+	case internalTarget:
+		j.Direction = Internal
+	default:
+		j.Direction = Outbound
+	}
+	if len(steps) == 0 && len(callerRows) == 0 {
+		flags |= FlagIncomplete
+	}
+
+	// How the call moved between steps.
+	trans := make([]transition, len(steps))
+	for i := 0; i+1 < len(steps); i++ {
+		s, next := steps[i], steps[i+1]
+		switch {
+		case s.answered() && next.rang():
+			trans[i].kind = EventTransferred
+			if next.rows[0].e.CallerAccountID == s.answeredBy {
+				trans[i].kind = EventTransferredAttended
+			}
+		case s.answered():
+			trans[i].kind = EventParked
+		default:
+			src := s.source().e
+			if in.rules.ForwardReason != nil {
+				trans[i].kind = in.rules.ForwardReason(*src)
+			} else {
+				trans[i].kind = defaultForwardReason(src, s.rang())
+			}
+		}
+	}
+
+	var legs []Leg
+	// L1: the caller's outgoing leg.
+	if len(callerRows) > 0 {
+		legs = append(legs, in.outgoingLeg(callerRows, steps))
+	}
+	// L2–L9: one leg per step, except before busy and always forwards,
+	// and once per account within a same-reason chain (L7).
+	legStep := make([]int, 0, len(steps))
+	for i, s := range steps {
+		if k := trans[i].kind; k == EventForwardedOnBusy || k == EventForwardedAlways {
+			continue
+		}
+		if !s.answered() && in.repeatedInChain(steps, trans, legStep, i) {
+			continue
+		}
+		legStep = append(legStep, i)
+		legs = append(legs, in.stepLeg(s, j))
+	}
+	for i := range legs {
+		legs[i].Seq = i
+		legs[i].CallID = j.CallID
+		legs[i].Site = j.Site
+	}
+
+	in.journey(&j, steps, trans, callerRows, legs)
+	j.Flags |= flags
+	for _, s := range steps {
+		j.Flags |= s.flags
+	}
+	return Call{Journey: j, Legs: legs}
+}
+
+// repeatedInChain reports whether step i's account already has an
+// unanswered leg from an earlier step joined to i by forwards of one reason.
+func (in *Interpreter) repeatedInChain(steps []*step, trans []transition, legStep []int, i int) bool {
+	acc := in.legAccount(steps[i])
+	for _, k := range legStep {
+		if steps[k].answered() || in.legAccount(steps[k]) != acc {
+			continue
+		}
+		same := true
+		for t := k; t < i; t++ {
+			if !isForward(trans[t].kind) || trans[t].kind != trans[k].kind {
+				same = false
+				break
+			}
+		}
+		if same {
+			return true
+		}
+	}
+	return false
+}
+
+func isForward(k EventKind) bool {
+	return k == EventForwardedOnBusy || k == EventForwardedAlways || k == EventForwardedOnTimeout
+}
+
+// legAccount is the account a step's leg is attributed to (L2, L8, A13).
+func (in *Interpreter) legAccount(s *step) cdr.AccountID {
+	switch {
+	case s.answered():
+		return s.answeredBy
+	case s.target == 0:
+		return s.source().e.CDRAccountID
+	}
+	return s.target
+}
+
+func (in *Interpreter) number(c cdr.CallerID, account cdr.AccountID) cdr.PhoneNumber {
+	n := in.plan.Normalize(c.Number)
+	if n.IsZero() && account == 0 {
+		// An external party without a number withheld it.
+		return cdr.Withheld
+	}
+	return n
+}
+
+func (in *Interpreter) stepLeg(s *step, j Journey) Leg {
+	src := s.source()
+	e := src.e
+	l := Leg{
+		AccountID:       in.legAccount(s),
+		OwnerAccountID:  e.CDRAccountID,
+		Incoming:        s.target != 0,
+		Range:           RangeExternal,
+		Answered:        s.answered(),
+		Result:          ResultMissed,
+		Arrival:         s.arrival,
+		RingStart:       s.ringStart,
+		End:             s.end,
+		CalledAccountID: s.target,
+		CalledCallerID:  e.CalledCallerID,
+		CalledNumber:    in.number(e.CalledCallerID, s.target),
+		CallerAccountID: e.CallerAccountID,
+		CallerCallerID:  e.CallerCallerID,
+		CallerNumber:    in.number(e.CallerCallerID, e.CallerAccountID),
+		LineName:        e.LineName,
+		Flags:           s.flags,
+	}
+	acc := in.dir.Lookup(l.AccountID)
+	l.AccountType = acc.Type
+	if l.AccountID == s.target {
+		l.AccountType = s.acc.Type
+	}
+	if acc.Placeholder && l.AccountID != 0 {
+		l.Flags |= FlagPlaceholderAccount
+	}
+	if s.group {
+		l.GroupID = s.target
+	}
+	if e.CallerAccountID != 0 && s.target != 0 {
+		l.Range = RangeInternal
+	}
+	if by, ok := e.CausedByAccount(); ok {
+		l.CausedByAccountID = by
+	}
+	if l.Answered {
+		l.Result = ResultAnswered
+		l.Answer = s.answer
+		l.CausedByAccountID = s.answeredBy
+		if s.answerRow != nil && !s.answerRow.ring.IsZero() {
+			l.AgentRing = s.answerRow.link.Sub(s.answerRow.ring)
+		}
+	}
+	for _, r := range s.rows {
+		l.Fax = l.Fax || r.e.HasFax
+		l.Recorded = l.Recorded || r.e.HasMonitor
+		l.Private = l.Private || r.e.PrivateCall
+		l.Voicemail = l.Voicemail || r.e.HasVoicemail
+		l.EntryIDs = append(l.EntryIDs, r.e.ID)
+		if l.LineName == "" {
+			l.LineName = r.e.LineName
+		}
+	}
+	if s.boxRow != nil && (s.boxRow.e.HasVoicemail || !s.group) {
+		l.Voicemail = true
+	}
+	slices.Sort(l.EntryIDs)
+	// The moment the leg stopped waiting: a user, a voicemail box, or the end.
+	stop := s.end
+	switch {
+	case l.Answered:
+		stop = l.Answer
+	case s.boxRow != nil:
+		stop = s.boxRow.link
+	}
+	l.setDurations(stop)
+	return l
+}
+
+// setDurations applies DOMAIN.md §2.4; stop is when waiting ended.
+func (l *Leg) setDurations(stop time.Time) {
+	ring := l.RingStart
+	if ring.IsZero() {
+		ring = stop
+	}
+	l.Announcement = nonNeg(ring.Sub(l.Arrival))
+	l.Ring = nonNeg(stop.Sub(ring))
+	l.Wait = l.Announcement + l.Ring
+	if l.Answered {
+		l.Talk = nonNeg(l.End.Sub(l.Answer))
+	}
+	l.Call = nonNeg(l.End.Sub(l.Arrival))
+}
+
+func nonNeg(d time.Duration) time.Duration { return max(d, 0) }
+
+// outgoingLeg merges the caller's own rows into one outgoing leg (L1).
+func (in *Interpreter) outgoingLeg(rs []*row, steps []*step) Leg {
+	e := rs[0].e
+	l := Leg{
+		AccountID:       e.CDRAccountID,
+		OwnerAccountID:  e.CDRAccountID,
+		Range:           RangeExternal,
+		Result:          ResultMissed,
+		Arrival:         rs[0].start,
+		End:             rs[0].end,
+		CalledAccountID: e.CalledAccountID,
+		CalledCallerID:  e.CalledCallerID,
+		CalledNumber:    in.number(e.CalledCallerID, e.CalledAccountID),
+		CallerAccountID: e.CallerAccountID,
+		CallerCallerID:  e.CallerCallerID,
+		CallerNumber:    in.number(e.CallerCallerID, e.CallerAccountID),
+		LineName:        e.LineName,
+	}
+	acc := in.dir.Lookup(l.AccountID)
+	l.AccountType = acc.Type
+	if acc.Placeholder {
+		l.Flags |= FlagPlaceholderAccount
+	}
+	if e.CalledAccountID != 0 {
+		l.Range = RangeInternal
+	}
+	for _, r := range rs {
+		l.Flags |= r.flags
+		if r.start.Before(l.Arrival) {
+			l.Arrival = r.start
+		}
+		if r.end.After(l.End) {
+			l.End = r.end
+		}
+		if !r.ring.IsZero() && (l.RingStart.IsZero() || r.ring.Before(l.RingStart)) {
+			l.RingStart = r.ring
+		}
+		if !r.link.IsZero() && (l.Answer.IsZero() || r.link.Before(l.Answer)) {
+			l.Answer = r.link
+		}
+		l.Fax = l.Fax || r.e.HasFax
+		l.Recorded = l.Recorded || r.e.HasMonitor
+		l.Private = l.Private || r.e.PrivateCall
+		l.EntryIDs = append(l.EntryIDs, r.e.ID)
+		if by, ok := r.e.CausedByAccount(); ok && l.CausedByAccountID == 0 {
+			l.CausedByAccountID = by
+		}
+	}
+	// An internal call is answered when the callee answered (not a mailbox).
+	if e.CalledAccountID != 0 {
+		l.Answer = time.Time{}
+		for _, s := range steps {
+			if s.answered() {
+				l.Answer = s.answer
+				break
+			}
+		}
+	}
+	l.Answered = !l.Answer.IsZero()
+	if l.Answered {
+		l.Result = ResultAnswered
+		if l.RingStart.After(l.Answer) {
+			l.RingStart = l.Answer
+		}
+	}
+	slices.Sort(l.EntryIDs)
+	stop := l.End
+	if l.Answered {
+		stop = l.Answer
+	}
+	l.setDurations(stop)
+	return l
+}
+
+// journey fills the caller's view (J1–J5).
+func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, callerRows []*row, legs []Leg) {
+	if len(steps) > 0 {
+		j.DialledAccountID = steps[0].target
+	}
+	if len(callerRows) > 0 {
+		e := callerRows[0].e
+		j.CalledNumber = in.number(e.CalledCallerID, e.CalledAccountID)
+	}
+	var firstRing, stop, boxStop time.Time
+	var box *step
+	for _, s := range steps {
+		if s.target != 0 && (len(j.Path) == 0 || j.Path[len(j.Path)-1] != s.target) {
+			j.Path = append(j.Path, s.target)
+		}
+		if s.answered() && s.answeredBy != s.target && s.group {
+			j.Path = append(j.Path, s.answeredBy)
+		} else if s.answered() && s.answeredBy != s.target && (len(j.Path) == 0 || j.Path[len(j.Path)-1] != s.answeredBy) {
+			j.Path = append(j.Path, s.answeredBy) // a pickup
+		}
+		if s.rang() && (firstRing.IsZero() || s.ringStart.Before(firstRing)) {
+			firstRing = s.ringStart
+		}
+		if s.answered() {
+			if !j.Answered {
+				j.Answered = true
+				j.AnsweredBy = s.answeredBy
+				j.Answer = s.answer
+				if s.group {
+					j.AnsweredVia = s.target
+				}
+			}
+		} else if s.boxRow != nil && box == nil {
+			box = s
+			boxStop = s.boxRow.link
+		}
+	}
+	for _, l := range legs {
+		if l.Answered && l.Incoming {
+			j.Talk += l.Talk
+		}
+	}
+	if j.Direction == Outbound {
+		for _, l := range legs {
+			if !l.Incoming && l.Answered {
+				j.Answered, j.Answer = true, l.Answer
+				j.Talk += l.Talk
+			}
+			if !l.RingStart.IsZero() && (firstRing.IsZero() || l.RingStart.Before(firstRing)) {
+				firstRing = l.RingStart
+			}
+		}
+	}
+	switch {
+	case j.Answered:
+		stop = j.Answer
+	case box != nil:
+		stop = boxStop
+	default:
+		stop = j.End
+	}
+	if firstRing.IsZero() || firstRing.After(stop) {
+		firstRing = stop
+	}
+	j.Announcement = nonNeg(firstRing.Sub(j.Arrival))
+	j.Wait = nonNeg(stop.Sub(j.Arrival))
+	j.Duration = nonNeg(j.End.Sub(j.Arrival))
+	j.Outcome = in.outcome(j, steps, box)
+	j.Events = in.events(steps, trans)
+}
+
+func (in *Interpreter) outcome(j *Journey, steps []*step, box *step) Outcome {
+	if j.Answered {
+		return OutcomeAnswered
+	}
+	if j.Direction == Outbound || len(steps) == 0 {
+		return OutcomeNotAnswered
+	}
+	if box != nil {
+		if box.boxRow.e.HasVoicemail || !box.group {
+			return OutcomeVoicemail
+		}
+		return OutcomeHandledByModule
+	}
+	for _, s := range steps {
+		if s.target == 0 {
+			return OutcomeForwardedAway
+		}
+	}
+	last := steps[len(steps)-1]
+	e := last.causedBy
+	by, _ := e.CausedByAccount()
+	var o Outcome
+	switch {
+	case !last.rang() && causedByCaller(e):
+		o = OutcomeLostInAnnouncement
+	case !last.rang() && by == last.target && last.acc.Type == cdr.AccountIQueue:
+		o = OutcomeNoAgent
+	case !last.rang() && by == last.target:
+		o = OutcomeBusy
+	case !last.rang():
+		o = OutcomeLostInAnnouncement
+	case !causedByCaller(e) && by != 0 && in.dir.Lookup(by).Type != cdr.AccountIQueue && in.dir.Lookup(by).Type != cdr.AccountGroup:
+		o = OutcomeRejected
+	default:
+		o = OutcomeLostWhileRinging
+	}
+	if j.Direction == Internal && (o == OutcomeLostInAnnouncement || o == OutcomeLostWhileRinging) {
+		o = OutcomeNotAnswered
+	}
+	return o
+}
+
+func (in *Interpreter) events(steps []*step, trans []transition) []Event {
+	var ev []Event
+	for i, s := range steps {
+		// A7: a module held the call before it rang.
+		if s.target != 0 && s.acc.Type != cdr.AccountIQueue && (i == 0 || isForward(trans[i-1].kind)) {
+			ring := s.ringStart
+			if ring.IsZero() && causedByCaller(s.causedBy) && !s.answered() {
+				ring = s.end
+			}
+			if !ring.IsZero() && ring.Sub(s.arrival) >= in.rules.ModuleMinAnnouncement {
+				ev = append(ev, Event{Kind: EventHandledByModule, At: s.arrival, To: s.target})
+			}
+		}
+		if s.answered() && s.answeredBy != s.target && !s.group {
+			ev = append(ev, Event{Kind: EventPickedUp, At: s.answer, From: s.target, To: s.answeredBy})
+		}
+		if s.boxRow != nil && (s.boxRow.e.HasVoicemail || !s.group) {
+			ev = append(ev, Event{Kind: EventVoicemail, At: s.boxRow.link, To: s.target})
+		}
+		if !s.answered() && s.boxRow == nil && s.rang() && s.causedBy != nil && !causedByCaller(s.causedBy) {
+			if by, ok := s.causedBy.CausedByAccount(); ok && by != 0 && in.dir.Lookup(by).Type != cdr.AccountIQueue && in.dir.Lookup(by).Type != cdr.AccountGroup && (i+1 == len(steps) || !isForward(trans[i].kind)) {
+				ev = append(ev, Event{Kind: EventRejected, At: s.end, From: by})
+			}
+		}
+		if i+1 >= len(steps) {
+			continue
+		}
+		next := steps[i+1]
+		k := trans[i].kind
+		switch {
+		case isForward(k):
+			// L7: a chain of forwards with the same reason is one event.
+			if i > 0 && trans[i-1].kind == k {
+				ev[lastIndex(ev, k)].To = next.target
+			} else {
+				ev = append(ev, Event{Kind: k, At: next.arrival, From: s.target, To: next.target})
+			}
+			if next.target == 0 {
+				ev = append(ev, Event{Kind: EventForwardedExternal, At: next.arrival, From: s.target})
+			}
+		case k == EventParked:
+			ev = append(ev, Event{Kind: EventParked, At: s.end, From: s.answeredBy, To: next.answeredBy})
+		default:
+			ev = append(ev, Event{Kind: k, At: next.arrival, From: s.answeredBy, To: next.target})
+		}
+	}
+	slices.SortStableFunc(ev, func(a, b Event) int { return a.At.Compare(b.At) })
+	return ev
+}
+
+func lastIndex(ev []Event, k EventKind) int {
+	for i := len(ev) - 1; i >= 0; i-- {
+		if ev[i].Kind == k {
+			return i
+		}
+	}
+	return len(ev) - 1
+}
+
+// compareKeys orders step ids numerically when both are numbers.
+func compareKeys(a, b string) int {
+	x, errA := strconv.ParseInt(a, 10, 64)
+	y, errB := strconv.ParseInt(b, 10, 64)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return cmp.Compare(a, b)
+}
+
+// compareEntries is a total order on entries used to make the
+// interpretation independent of input order.
+func compareEntries(a, b *cdr.Entry) int {
+	return cmp.Or(
+		cmp.Compare(a.ID, b.ID),
+		a.StartTime.Compare(b.StartTime),
+		cmp.Compare(a.CDRAccountID, b.CDRAccountID),
+		compareKeys(a.CallStepID, b.CallStepID),
+		cmp.Compare(a.CalledAccountID, b.CalledAccountID),
+		cmp.Compare(a.CallerAccountID, b.CallerAccountID),
+		a.CallResultTime.Compare(b.CallResultTime),
+		a.RingingTime.Compare(b.RingingTime),
+		a.LinkTime.Compare(b.LinkTime),
+		cmp.Compare(a.CallResult, b.CallResult),
+		cmp.Compare(a.CallResultCausedBy, b.CallResultCausedBy),
+		cmp.Compare(a.CallerCallerID.String(), b.CallerCallerID.String()),
+		cmp.Compare(a.CalledCallerID.String(), b.CalledCallerID.String()),
+	)
+}
+
+// GroupByCall splits entries into calls: rows sharing a callid, in a
+// deterministic order (by callid). A row without a callid becomes a call of
+// its own, keyed by its entry id, so that it is never dropped.
+func GroupByCall(entries []cdr.Entry) [][]cdr.Entry {
+	idx := map[string]int{}
+	var groups [][]cdr.Entry
+	for _, e := range entries {
+		key := e.CallID
+		if key == "" {
+			key = "\x00entry:" + strconv.FormatInt(e.ID, 10)
+		}
+		i, ok := idx[key]
+		if !ok {
+			i = len(groups)
+			idx[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], e)
+	}
+	slices.SortFunc(groups, func(a, b []cdr.Entry) int {
+		return cmp.Or(cmp.Compare(a[0].CallID, b[0].CallID), cmp.Compare(minID(a), minID(b)))
+	})
+	return groups
+}
+
+func minID(es []cdr.Entry) int64 {
+	m := es[0].ID
+	for _, e := range es[1:] {
+		m = min(m, e.ID)
+	}
+	return m
+}
+
+func sortCalls(cs []Call) {
+	slices.SortFunc(cs, func(a, b Call) int {
+		return cmp.Or(a.Journey.Arrival.Compare(b.Journey.Arrival), cmp.Compare(a.Journey.CallID, b.Journey.CallID),
+			cmp.Compare(firstEntryID(a), firstEntryID(b)))
+	})
+}
+
+func firstEntryID(c Call) int64 {
+	for _, l := range c.Legs {
+		if len(l.EntryIDs) > 0 {
+			return l.EntryIDs[0]
+		}
+	}
+	return 0
+}
