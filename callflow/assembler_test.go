@@ -1,0 +1,164 @@
+package callflow_test
+
+import (
+	"errors"
+	"iter"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/starinsight/starinsight/callflow"
+	"github.com/starinsight/starinsight/cdr"
+)
+
+var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+func at(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+
+// directCall is an answered external call to user 11: one row.
+func directCall(id int64, callID string, start int) cdr.Entry {
+	return cdr.Entry{ID: id, CallID: callID, CallStepID: "1", CDRAccountID: 11, CalledAccountID: 11,
+		CallerCallerID: cdr.CallerID{Number: "+4971199999"}, StartTime: at(start), RingingTime: at(start),
+		LinkTime: at(start + 5), CallResultTime: at(start + 60), CallResult: cdr.Connected, Answered: true, Incoming: true}
+}
+
+func newInterpreter(t *testing.T) *callflow.Interpreter {
+	t.Helper()
+	dir, err := cdr.NewDirectory(cdr.Account{ID: 11, Type: cdr.AccountUser, Name: "Anna Agent"},
+		cdr.Account{ID: 12, Type: cdr.AccountUser, Name: "Ben Berger"})
+	require.NoError(t, err)
+	in, err := callflow.New(dir)
+	require.NoError(t, err)
+	return in
+}
+
+func callIDs(cs []callflow.Call) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Journey.CallID)
+	}
+	return out
+}
+
+func TestAssemblerEmitsWhenGracePassed(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
+	require.NoError(t, err)
+
+	// Call a ends at 60 s, b at 90 s; c starts at 200 s: its row moves the
+	// watermark past a's and b's end plus the grace.
+	var got []string
+	got = append(got, callIDs(a.Add(directCall(1, "a", 0)))...)
+	got = append(got, callIDs(a.Add(directCall(2, "b", 30)))...)
+	if len(got) != 0 || a.Open() != 2 {
+		t.Fatalf("emitted %v with %d open before the grace passed; want nothing and 2 open", got, a.Open())
+	}
+	got = append(got, callIDs(a.Add(directCall(3, "c", 200)))...)
+	if diff := cmp.Diff([]string{"a", "b"}, got); diff != "" {
+		t.Errorf("emitted calls (-want +got):\n%s", diff)
+	}
+	if rest := callIDs(a.Flush()); !slices.Equal(rest, []string{"c"}) || a.Open() != 0 {
+		t.Errorf("Flush = %v, open %d; want [c], 0", rest, a.Open())
+	}
+}
+
+func TestAssemblerAdvanceTo(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
+	require.NoError(t, err)
+	a.Add(directCall(1, "a", 0))
+	if got := a.AdvanceTo(at(119)); len(got) != 0 {
+		t.Fatalf("AdvanceTo(end+59s) emitted %v", callIDs(got))
+	}
+	if got := callIDs(a.AdvanceTo(at(120))); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("AdvanceTo(end+grace) = %v, want [a]", got)
+	}
+	if !a.Watermark().Equal(at(120)) {
+		t.Errorf("Watermark = %v, want %v", a.Watermark(), at(120))
+	}
+}
+
+func TestAssemblerReopensLateCall(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
+	require.NoError(t, err)
+	a.Add(directCall(1, "a", 0))
+	first := a.AdvanceTo(at(130))
+	require.Len(t, first, 1)
+	if first[0].Journey.Flags.Has(callflow.FlagReopened) {
+		t.Fatal("first emission flagged reopened")
+	}
+	// A late row of call a (user 12's caller-side row) within the second
+	// grace period reopens it.
+	late := cdr.Entry{ID: 9, CallID: "a", CDRAccountID: 12, CallerAccountID: 12, CalledAccountID: 11,
+		StartTime: at(0), CallResultTime: at(60)}
+	// The row is already past the grace, so Add emits the call at once.
+	again := append(a.Add(late), a.Flush()...)
+	require.Len(t, again, 1)
+	j := again[0].Journey
+	if !j.Flags.Has(callflow.FlagReopened) {
+		t.Errorf("re-emitted call flags = %v, want reopened", j.Flags)
+	}
+	var ids []int64
+	for _, l := range again[0].Legs {
+		ids = append(ids, l.EntryIDs...)
+	}
+	slices.Sort(ids)
+	if diff := cmp.Diff([]int64{1, 9}, ids); diff != "" {
+		t.Errorf("entries of the re-emitted call (-want +got):\n%s", diff)
+	}
+}
+
+func TestAssemblerFlagsRowsLaterThanMemory(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
+	require.NoError(t, err)
+	a.Add(directCall(1, "a", 0))
+	a.AdvanceTo(at(1000)) // a is emitted and forgotten
+	got := append(a.Add(directCall(2, "a", 0)), a.Flush()...)
+	require.Len(t, got, 1)
+	if !got[0].Journey.Flags.Has(callflow.FlagLateRows) {
+		t.Errorf("flags = %v, want late-rows", got[0].Journey.Flags)
+	}
+}
+
+func TestNewAssemblerRejectsBadConfig(t *testing.T) {
+	if _, err := callflow.NewAssembler(nil); err == nil {
+		t.Error("NewAssembler(nil) succeeded")
+	}
+	if _, err := callflow.NewAssembler(newInterpreter(t), callflow.WithGrace(-time.Second)); err == nil {
+		t.Error("negative grace accepted")
+	}
+}
+
+func TestCallsPassesErrorsOnAndContinues(t *testing.T) {
+	in := newInterpreter(t)
+	bad := errors.New("line 3: bad row")
+	rows := func(yield func(cdr.Entry, error) bool) {
+		_ = yield(directCall(1, "a", 0), nil) && yield(cdr.Entry{}, bad) && yield(directCall(2, "b", 500), nil)
+	}
+	var calls []string
+	var errs []error
+	for c, err := range in.Calls(iter.Seq2[cdr.Entry, error](rows)) {
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		calls = append(calls, c.Journey.CallID)
+	}
+	if !slices.Equal(calls, []string{"a", "b"}) || len(errs) != 1 || !errors.Is(errs[0], bad) {
+		t.Errorf("calls %v errors %v; want [a b] and the one bad row", calls, errs)
+	}
+	// Breaking out early stops the stream.
+	n := 0
+	for range in.Calls(iter.Seq2[cdr.Entry, error](rows)) {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Errorf("iterations after break = %d", n)
+	}
+}

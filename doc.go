@@ -1,0 +1,59 @@
+// Package starinsight is an open-source Go SDK for STARFACE call analytics.
+//
+// A STARFACE PBX writes a raw call list: several condensed rows per physical
+// call, one per involved account and step. starinsight reads those rows,
+// attributes each call to the right agent or group, computes announcement,
+// ring, wait and talk times, and tells the caller's journey: who answered,
+// how long the caller waited, and how the call ended when nobody did.
+// Every interpretation rule is written down in docs/interpretation.md and
+// pinned by a recorded call scenario that integrators can extend with their
+// own PBX's rows.
+//
+// # Packages
+//
+//   - [github.com/starinsight/starinsight/cdr]: accounts, raw call-list
+//     entries, phone-number normalisation, and streaming readers for
+//     STARFACE's CSV export, its cdrdata table and a JSON form.
+//   - [github.com/starinsight/starinsight/callflow]: pure functions that
+//     turn rows into legs (cleaned per-account call-list entries) and
+//     journeys (one record per physical call), plus a streaming assembler for
+//     incremental exports.
+//   - [github.com/starinsight/starinsight/callflow/callflowtest]: the
+//     recorded-scenario kit: a human-editable file of accounts, raw CSV rows
+//     and expected legs and journeys, runnable in any go test.
+//   - live, pseudo, powerbi, sqlsink: live state, pseudonymisation, Power BI
+//     and SQL delivery (planned; see the issues).
+//   - examples/quickstart: the main job on embedded sample data.
+//
+// # A first program
+//
+//	dir, err := cdr.NewDirectory(accounts...)
+//	in, err := callflow.New(dir, callflow.WithNumberPlan(cdr.GermanPlan("711")))
+//	for call, err := range in.Calls(cdr.ReadCSV(f)) {
+//		if err != nil {
+//			// A bad row: the error names the line and the column.
+//			var pe *cdr.ParseError
+//			if errors.As(err, &pe) {
+//				log.Printf("skipping line %d (%s): %v", pe.Line, pe.Column, pe.Err)
+//				continue
+//			}
+//			return err
+//		}
+//		fmt.Println(call.Journey.Outcome, call.Journey.Wait)
+//	}
+//
+// # Errors
+//
+// Bad input never panics and is never dropped silently. Readers yield a
+// *cdr.ParseError naming the line (or row id) and the column, and go on with
+// the next row; a missing required column is one *cdr.MissingColumnError.
+// Use errors.As to act on them, as above. The interpretation itself never
+// fails: what it had to repair or guess is marked with callflow.Flag values
+// on the leg and the journey.
+//
+// # Time zones
+//
+// STARFACE writes local wall times. Readers take a *time.Location (default
+// Europe/Berlin) and return absolute times; durations are computed in
+// absolute time, so they are right across daylight-saving changes.
+package starinsight
