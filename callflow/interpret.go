@@ -281,7 +281,7 @@ func (in *Interpreter) resolveStep(s *step) {
 
 // build derives legs and the journey from the resolved steps.
 func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags Flag) Call {
-	j := Journey{Path: []cdr.AccountID{}}
+	j := Journey{Path: []cdr.AccountID{}, Rows: len(rows)}
 	first := &rows[0]
 	j.CallID = first.e.CallID
 	if j.CallID == "" {

@@ -84,3 +84,6 @@ func (in *Interpreter) InterpretAll(entries []cdr.Entry) []Call {
 	sortCalls(out)
 	return out
 }
+
+// Directory returns the directory the Interpreter looks accounts up in.
+func (in *Interpreter) Directory() *cdr.Directory { return in.dir }

@@ -81,14 +81,14 @@ type Flag uint16
 // The flags. Repairs never drop a row; they are documented in
 // docs/interpretation.md (rules X1–X5).
 const (
-	FlagRepairedTimes     Flag = 1 << iota // a timestamp was out of order and was repaired
-	FlagMissingEnd                         // the end time was empty and was taken from the other times
-	FlagPlaceholderAccount                 // an account id was not in the directory
-	FlagDuplicateEntry                     // the same entry id came twice with different content; the first was kept
-	FlagNoCallID                           // the row had no callid and became a call of its own
-	FlagIncomplete                         // the rows do not describe a full call (no receiving row)
-	FlagReopened                           // the Assembler emitted this call before; late rows completed it
-	FlagLateRows                           // rows came after their call was forgotten by the Assembler
+	FlagRepairedTimes      Flag = 1 << iota // a timestamp was out of order and was repaired
+	FlagMissingEnd                          // the end time was empty and was taken from the other times
+	FlagPlaceholderAccount                  // an account id was not in the directory
+	FlagDuplicateEntry                      // the same entry id came twice with different content; the first was kept
+	FlagNoCallID                            // the row had no callid and became a call of its own
+	FlagIncomplete                          // the rows do not describe a full call (no receiving row)
+	FlagReopened                            // the Assembler emitted this call before; late rows completed it
+	FlagLateRows                            // rows came after their call was forgotten by the Assembler
 )
 
 var flagNames = []string{"repaired-times", "missing-end", "placeholder-account", "duplicate-entry", "no-callid", "incomplete", "reopened", "late-rows"}
@@ -328,7 +328,10 @@ type Journey struct {
 	Outcome Outcome `json:"outcome"`
 	Events  []Event `json:"events,omitempty"`
 	Private bool    `json:"private,omitempty"`
-	Flags   Flag    `json:"flags,omitempty"`
+	// Rows is how many distinct raw rows the call had; none is dropped, so
+	// summed over journeys it equals the distinct rows read.
+	Rows  int  `json:"rows"`
+	Flags Flag `json:"flags,omitempty"`
 }
 
 // Has reports whether the journey has an event of kind k.

@@ -116,7 +116,7 @@ func NewDirectory(accounts ...Account) (*Directory, error) {
 			return nil, fmt.Errorf("cdr: account %d (%q): duplicate id %d", i, a.Name, a.ID)
 		}
 		if a.Type > AccountIQueue {
-			return nil, fmt.Errorf("cdr: account %d: invalid type %d", a.ID, a.Type)
+			return nil, fmt.Errorf("cdr: account %d (%q): invalid type %d", i, a.Name, a.Type)
 		}
 		d.byID[a.ID] = a
 	}

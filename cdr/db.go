@@ -165,7 +165,7 @@ var dbBerlin = sync.OnceValues(func() (*time.Location, error) {
 	return time.LoadLocation("Europe/Berlin")
 })
 
-// ReadDB reads the STARFACE call-list table (cdrdata, DOMAIN.md §2.1) from db
+// ReadDB reads the STARFACE call-list table (cdrdata in the PBX database) from db
 // in id order. db may be any database/sql driver: the library imports none.
 // ReadDB only reads.
 //
@@ -264,11 +264,10 @@ type dbRow struct {
 }
 
 type dbReader struct {
-	db          *sql.DB
-	cfg         dbConfig
-	query       string
-	noReadOnly  bool // the driver refused a read-only transaction
-	checkedCols bool
+	db         *sql.DB
+	cfg        dbConfig
+	query      string
+	noReadOnly bool // the driver refused a read-only transaction
 }
 
 func newDBReader(db *sql.DB, opts []DBOption) (*dbReader, error) {
@@ -386,15 +385,12 @@ func (r *dbReader) batch(ctx context.Context, after int64) (out []dbRow, last in
 		return nil, after, 0, r.queryErr(ctx, after, err)
 	}
 	m := r.mapColumns(rows, cols)
-	if !r.checkedCols || len(m.missing) > 0 {
-		r.checkedCols = true
-		if len(m.missing) > 0 {
-			errs := make([]error, len(m.missing))
-			for i, c := range m.missing {
-				errs[i] = &DBError{Table: r.cfg.table, Column: c, Err: ErrDBColumnMissing}
-			}
-			return nil, after, 0, errors.Join(errs...)
+	if len(m.missing) > 0 {
+		errs := make([]error, len(m.missing))
+		for i, c := range m.missing {
+			errs[i] = &DBError{Table: r.cfg.table, Column: c, Err: ErrDBColumnMissing}
 		}
+		return nil, after, 0, errors.Join(errs...)
 	}
 
 	vals := make([]any, len(cols))

@@ -68,9 +68,9 @@ var errRecordTooLong = errors.New("record too long (unclosed quote?)")
 // quoteValue quotes a value for an error message, cut short so that a huge
 // field cannot flood a log.
 func quoteValue(v string) string {
-	const max = 64
-	if len(v) > max {
-		return strconv.Quote(v[:max]) + "…"
+	const limit = 64
+	if len(v) > limit {
+		return strconv.Quote(v[:limit]) + "…"
 	}
 	return strconv.Quote(v)
 }

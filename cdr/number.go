@@ -157,9 +157,11 @@ const numberSeparators = " -/.()\t"
 var withheldWords = []string{"anonymous", "anonym", "unknown", "unbekannt", "withheld", "private", "restricted", "unavailable", "inconnu", "masqué", "clir"}
 
 // Normalize turns a dialled or presented number into a PhoneNumber:
-// "+49 711 12345", "004971112345", "071112345" and, with area code 711,
-// "12345678" all become +4971112345…; short digit strings are internal
-// extensions; empty text is none; "anonymous" and similar are withheld.
+// "+49 711 12345", "+49 (0)711 12345", "004971112345" and "071112345"
+// all become +4971112345, and with area code 711 a local "12345678"
+// becomes +4971112345678; digit strings up to MaxInternalDigits long are
+// internal extensions; empty text is none; "anonymous" and similar are
+// withheld; anything else (service codes like "*21#") is other.
 func (p NumberPlan) Normalize(raw string) PhoneNumber {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -170,6 +172,11 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 		if lower == w {
 			return Withheld
 		}
+	}
+	// "+49 (0)711 …" writes the national prefix that is dropped after a
+	// country code; kept, it would end up inside the E.164 number.
+	if s[0] == '+' || p.InternationalPrefix != "" && strings.HasPrefix(s, p.InternationalPrefix) {
+		s = strings.Replace(s, "(0)", "", 1)
 	}
 	var b strings.Builder
 	b.Grow(len(s))
@@ -207,3 +214,7 @@ func allDigits(s string) bool {
 	}
 	return len(s) > 0
 }
+
+// Equal reports whether p and q are the same number. (It also lets go-cmp
+// compare values holding PhoneNumbers.)
+func (p PhoneNumber) Equal(q PhoneNumber) bool { return p == q }
