@@ -10,8 +10,16 @@ import (
 )
 
 // DefaultGrace is how long after a call's newest timestamp the Assembler
-// waits for more of its rows.
-const DefaultGrace = 10 * time.Minute
+// waits for more of its rows. STARFACE writes a row when that row's step
+// ends, so after a forward or a transfer the next row of the same call can
+// come as late as the rest of the conversation lasts: the grace must cover
+// the longest talk that follows a step. An hour covers all but rare calls;
+// the rest are re-emitted complete (FlagReopened).
+const DefaultGrace = time.Hour
+
+// DefaultRetention is how long the Assembler remembers emitted calls, so
+// that late rows complete them instead of starting a partial call.
+const DefaultRetention = 24 * time.Hour
 
 // AssemblerOption configures an Assembler.
 type AssemblerOption func(*Assembler)
@@ -21,22 +29,28 @@ type AssemblerOption func(*Assembler)
 // exports that write rows late; shorter emits sooner.
 func WithGrace(d time.Duration) AssemblerOption { return func(a *Assembler) { a.grace = d } }
 
+// WithRetention sets how long after a call's newest timestamp an emitted
+// call is remembered (default DefaultRetention, at least the grace). Memory
+// grows with the calls of this window.
+func WithRetention(d time.Duration) AssemblerOption { return func(a *Assembler) { a.retention = d } }
+
 // Assembler groups the rows of an incremental export into calls and emits
 // each call once it can no longer change: when the watermark (the newest
 // timestamp seen in the data, or a time passed to AdvanceTo) is at least the
 // grace period past the call's newest timestamp. Memory is bounded by the
-// calls still open plus the calls closed within the last grace period, not
+// calls still open plus the calls emitted within the retention window, not
 // by the size of the export.
 //
-// A row that arrives for a call closed less than a grace period earlier
-// reopens it: the whole call is emitted again with FlagReopened, so
-// consumers that upsert by call id end up with the complete call. A row
-// later than that becomes a call of its own with FlagLateRows.
+// A row that arrives for a call emitted within the retention window reopens
+// it: the whole call is emitted again with FlagReopened, so consumers that
+// upsert by call id end up with the complete call. A row later than that
+// becomes a call of its own with FlagLateRows.
 //
 // An Assembler is not safe for concurrent use.
 type Assembler struct {
 	in        *Interpreter
 	grace     time.Duration
+	retention time.Duration
 	watermark time.Time
 	open      map[string]*pending
 	queue     pendingHeap // open calls by newest timestamp
@@ -57,12 +71,15 @@ func NewAssembler(in *Interpreter, opts ...AssemblerOption) (*Assembler, error) 
 	if in == nil {
 		return nil, fmt.Errorf("callflow: NewAssembler: nil Interpreter")
 	}
-	a := &Assembler{in: in, grace: DefaultGrace, open: map[string]*pending{}, closed: map[string]*pending{}}
+	a := &Assembler{in: in, grace: DefaultGrace, retention: DefaultRetention, open: map[string]*pending{}, closed: map[string]*pending{}}
 	for _, o := range opts {
 		o(a)
 	}
 	if a.grace < 0 {
 		return nil, fmt.Errorf("callflow: NewAssembler: negative grace %v", a.grace)
+	}
+	if a.retention < a.grace {
+		return nil, fmt.Errorf("callflow: NewAssembler: retention %v shorter than the grace %v", a.retention, a.grace)
 	}
 	return a, nil
 }
@@ -89,7 +106,7 @@ func (a *Assembler) Add(e cdr.Entry) []Call {
 			p, c.flags = c, c.flags|FlagReopened
 		} else {
 			p = &pending{key: key}
-			if !a.watermark.IsZero() && newest.Add(a.grace).Before(a.watermark) && a.grace > 0 {
+			if !a.watermark.IsZero() && newest.Add(a.retention).Before(a.watermark) {
 				// Older than anything we still remember: it cannot
 				// be joined to the rest of its call any more.
 				p.flags |= FlagLateRows
@@ -120,13 +137,13 @@ func (a *Assembler) AdvanceTo(now time.Time) []Call {
 		p := heap.Pop(&a.queue).(*pending)
 		delete(a.open, p.key)
 		out = append(out, a.emit(p))
-		if a.grace > 0 {
+		if a.retention > 0 {
 			a.closed[p.key] = p
 			heap.Push(&a.closedQ, p)
 		}
 	}
-	// Forget closed calls a second grace period on.
-	for len(a.closedQ) > 0 && !a.closedQ[0].newest.Add(2*a.grace).After(a.watermark) {
+	// Forget emitted calls once the retention has passed.
+	for len(a.closedQ) > 0 && !a.closedQ[0].newest.Add(a.retention).After(a.watermark) {
 		p := heap.Pop(&a.closedQ).(*pending)
 		delete(a.closed, p.key)
 	}

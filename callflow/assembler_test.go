@@ -114,7 +114,7 @@ func TestAssemblerReopensLateCall(t *testing.T) {
 
 func TestAssemblerFlagsRowsLaterThanMemory(t *testing.T) {
 	in := newInterpreter(t)
-	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute), callflow.WithRetention(5*time.Minute))
 	require.NoError(t, err)
 	a.Add(directCall(1, "a", 0))
 	a.AdvanceTo(at(1000)) // a is emitted and forgotten
@@ -131,6 +131,9 @@ func TestNewAssemblerRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := callflow.NewAssembler(newInterpreter(t), callflow.WithGrace(-time.Second)); err == nil {
 		t.Error("negative grace accepted")
+	}
+	if _, err := callflow.NewAssembler(newInterpreter(t), callflow.WithGrace(time.Hour), callflow.WithRetention(time.Minute)); err == nil {
+		t.Error("retention shorter than the grace accepted")
 	}
 }
 

@@ -94,7 +94,13 @@ type step struct {
 }
 
 func (s *step) answered() bool { return s.answeredBy != 0 }
-func (s *step) rang() bool     { return !s.ringStart.IsZero() }
+
+// isVoicemail reports whether the box that took the step is a voicemail
+// box rather than another module (A5): it left a message, or it is a user's.
+func isVoicemail(s *step) bool {
+	return s.boxRow != nil && (s.boxRow.e.HasVoicemail || !s.group)
+}
+func (s *step) rang() bool { return !s.ringStart.IsZero() }
 
 // source is the row a leg of this step mainly reflects.
 func (s *step) source() *row {
@@ -495,7 +501,7 @@ func (in *Interpreter) stepLeg(s *step, j Journey) Leg {
 			l.LineName = r.e.LineName
 		}
 	}
-	if s.boxRow != nil && (s.boxRow.e.HasVoicemail || !s.group) {
+	if isVoicemail(s) {
 		l.Voicemail = true
 	}
 	slices.Sort(l.EntryIDs)
@@ -504,7 +510,7 @@ func (in *Interpreter) stepLeg(s *step, j Journey) Leg {
 	switch {
 	case l.Answered:
 		stop = l.Answer
-	case s.boxRow != nil:
+	case l.Voicemail && s.boxRow != nil:
 		stop = s.boxRow.link
 	}
 	l.setDurations(stop)
@@ -636,7 +642,10 @@ func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, ca
 			}
 		} else if s.boxRow != nil && box == nil {
 			box = s
-			boxStop = s.boxRow.link
+			boxStop = j.End
+			if isVoicemail(s) {
+				boxStop = s.boxRow.link
+			}
 		}
 	}
 	for _, l := range legs {
@@ -681,7 +690,7 @@ func (in *Interpreter) outcome(j *Journey, steps []*step, box *step) Outcome {
 		return OutcomeNotAnswered
 	}
 	if box != nil {
-		if box.boxRow.e.HasVoicemail || !box.group {
+		if isVoicemail(box) {
 			return OutcomeVoicemail
 		}
 		return OutcomeHandledByModule
@@ -731,7 +740,7 @@ func (in *Interpreter) events(steps []*step, trans []transition) []Event {
 		if s.answered() && s.answeredBy != s.target && !s.group {
 			ev = append(ev, Event{Kind: EventPickedUp, At: s.answer, From: s.target, To: s.answeredBy})
 		}
-		if s.boxRow != nil && (s.boxRow.e.HasVoicemail || !s.group) {
+		if isVoicemail(s) {
 			ev = append(ev, Event{Kind: EventVoicemail, At: s.boxRow.link, To: s.target})
 		}
 		if !s.answered() && s.boxRow == nil && s.rang() && s.causedBy != nil && !causedByCaller(s.causedBy) {

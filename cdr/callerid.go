@@ -7,10 +7,12 @@ import "strings"
 // empty. The number is kept as written; normalise it with NumberPlan.
 //
 // The zero value is an empty caller id. ParseCallerID and String round-trip:
-// ParseCallerID(c.String()) == c for every c that ParseCallerID returns.
+// ParseCallerID(c.String()) == c for every c that ParseCallerID returns. Its
+// text and JSON form is the STARFACE string, so a CallerID built by hand
+// whose name ends in "(digits)" and that has no number reads back split.
 type CallerID struct {
-	Name   string `json:"name,omitempty"`
-	Number string `json:"number,omitempty"`
+	Name   string
+	Number string
 }
 
 // IsZero reports whether both parts are empty.

@@ -18,7 +18,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"text/tabwriter"
 	"time"
 
 	"github.com/starinsight/starinsight/callflow"
@@ -85,7 +84,12 @@ func run(w io.Writer, args []string) error {
 		return err
 	}
 
-	r := newReport(dir, loc)
+	// A call the stream emits again (late rows completed it) replaces the
+	// earlier version: keep the last one per call id, as a database
+	// upsert would.
+	calls := map[string]callflow.Call{}
+	var order []string
+	badRows := 0
 	for call, err := range in.Calls(cdr.ReadCSV(export, cdr.WithLocation(loc))) {
 		if err != nil {
 			// A bad row is reported and skipped; a missing column ends the run.
@@ -93,11 +97,19 @@ func run(w io.Writer, args []string) error {
 			if errors.As(err, &mc) {
 				return err
 			}
-			r.badRows++
+			badRows++
 			fmt.Fprintln(os.Stderr, "quickstart:", err)
 			continue
 		}
-		r.add(call)
+		if _, seen := calls[call.Journey.CallID]; !seen {
+			order = append(order, call.Journey.CallID)
+		}
+		calls[call.Journey.CallID] = call
+	}
+	r := newReport(dir, loc)
+	r.badRows = badRows
+	for _, id := range order {
+		r.add(calls[id])
 	}
 	return r.print(w, source, *top)
 }
@@ -208,7 +220,6 @@ func (r *report) print(w io.Writer, source string, top int) error {
 	fmt.Fprintf(w, "%d calls (%d inbound, %d outbound, %d internal), %d legs, %d flagged, %d bad rows\n\n",
 		r.calls, r.directions[callflow.Inbound], r.directions[callflow.Outbound], r.directions[callflow.Internal], r.legs, r.flagged, r.badRows)
 
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	inbound := r.directions[callflow.Inbound]
 	fmt.Fprintln(w, "Inbound calls by outcome")
 	outcomes := make([]callflow.Outcome, 0, len(r.outcomes))
@@ -219,12 +230,11 @@ func (r *report) print(w io.Writer, source string, top int) error {
 		return cmp.Or(cmp.Compare(r.outcomes[b], r.outcomes[a]), cmp.Compare(a, b))
 	})
 	for _, o := range outcomes {
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t\n", o, r.outcomes[o], pct(r.outcomes[o], inbound))
+		fmt.Fprintf(w, "  %-26s %6d %8s\n", o, r.outcomes[o], pct(r.outcomes[o], inbound))
 	}
-	tw.Flush()
 
 	fmt.Fprintln(w, "\nGroups and iQueues")
-	fmt.Fprintf(tw, "  \toffered\tanswered\tlost\tanswer rate\tavg ring\tavg talk\t\n")
+	fmt.Fprintf(w, "  %-26s %8s %8s %6s %11s %9s %9s\n", "", "offered", "answered", "lost", "answer rate", "avg ring", "avg talk")
 	ids := make([]cdr.AccountID, 0, len(r.groups))
 	for id := range r.groups {
 		ids = append(ids, id)
@@ -232,13 +242,12 @@ func (r *report) print(w io.Writer, source string, top int) error {
 	slices.Sort(ids)
 	for _, id := range ids {
 		g, a := r.groups[id], r.dir.Lookup(id)
-		fmt.Fprintf(tw, "  %s (%s)\t%d\t%d\t%d\t%s\t%s\t%s\t\n", a.Name, a.Type, g.offered, g.answered, g.lost,
+		fmt.Fprintf(w, "  %-26s %8d %8d %6d %11s %9s %9s\n", a.Name+" ("+a.Type.String()+")", g.offered, g.answered, g.lost,
 			pct(g.answered, g.offered), avg(g.ring, g.answered), avg(g.talk, g.answered))
 	}
-	tw.Flush()
 
 	fmt.Fprintln(w, "\nBusiest agents (answered calls)")
-	fmt.Fprintf(tw, "  \tanswered\tavg reaction\tavg talk\ttalk total\toutgoing\t\n")
+	fmt.Fprintf(w, "  %-26s %8s %12s %9s %10s %8s\n", "", "answered", "avg reaction", "avg talk", "talk total", "outgoing")
 	agents := make([]cdr.AccountID, 0, len(r.agents))
 	for id := range r.agents {
 		agents = append(agents, id)
@@ -248,8 +257,8 @@ func (r *report) print(w io.Writer, source string, top int) error {
 	})
 	for _, id := range agents[:min(top, len(agents))] {
 		s := r.agents[id]
-		fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%d\t\n", r.dir.Lookup(id).Name, s.answered, avg(s.reaction, s.answered),
+		fmt.Fprintf(w, "  %-26s %8d %12s %9s %10s %8d\n", r.dir.Lookup(id).Name, s.answered, avg(s.reaction, s.answered),
 			avg(s.talk, s.answered), s.talk.Round(time.Minute), s.outgoing)
 	}
-	return tw.Flush()
+	return nil
 }

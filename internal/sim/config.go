@@ -124,9 +124,9 @@ type Mix struct {
 
 // DefaultMix returns the default scenario probabilities. With the default
 // sizes and volume, four weeks (seeds 1 and 2) give for iQueue calls in
-// business hours: 93 % answered, 57 % within 20 s (the greeting of 5–14 s
-// included), 5 % abandoned, an average speed of answer of 30 s; a third of
-// the direct calls find the agent busy.
+// business hours: 93 % answered, 57–60 % within 20 s (the greeting of
+// 5–14 s included), 5 % abandoned, an average speed of answer of 28–30 s;
+// about 30 % of the direct calls in business hours find the agent busy.
 func DefaultMix() Mix {
 	return Mix{
 		ToIQueue: 0.55, ToGroup: 0.25, ToUser: 0.19, ToDeleted: 0.01,

@@ -66,13 +66,17 @@ type builder struct {
 
 	terminal    callflow.Outcome // how the last step ended when no user answered
 	transferred bool             // one transfer or park per call keeps calls readable
+	recorded    bool             // hasmonitor on the call's answered rows
 }
 
 func (g *gen) newCall(t time.Time, d callflow.Direction, o Origin) *builder {
-	b := &builder{g: g, c: &call{rows: make([]cdr.Entry, 0, 4)}}
+	b := &builder{g: g, c: &call{rows: make([]cdr.Entry, 0, 4)}, recorded: g.chance(g.mix.Recorded)}
 	b.c.truth = Truth{CallID: g.uuid(), Origin: o, Direction: d, Start: t}
 	return b
 }
+
+// lineNames are the trunk lines of the simulated PBX, by line id.
+var lineNames = [...]string{"", "Telekom SIP 1", "Telekom SIP 2"}
 
 func (b *builder) nextStep() int { b.step++; return b.step }
 
@@ -126,7 +130,7 @@ func (b *builder) add(s rowSpec) int {
 	}
 	if s.answered {
 		e.CallResult = cdr.Connected
-		e.HasMonitor = b.g.chance(b.g.mix.Recorded)
+		e.HasMonitor = b.recorded
 	}
 	if s.elsewhere != nil {
 		e.AnsweredElsewhere = s.elsewhere.id
@@ -135,7 +139,7 @@ func (b *builder) add(s rowSpec) int {
 	// external calls, else the other account's extension.
 	switch {
 	case b.line != 0:
-		e.LineID, e.LineName = strconv.Itoa(b.line), "Telekom SIP "+strconv.Itoa(b.line)
+		e.LineID, e.LineName = strconv.Itoa(b.line), lineNames[b.line]
 		e.CallbackNumber, e.CallbackNumberExtern = b.number, b.number != ""
 	case s.callerSide && s.called != nil:
 		e.CallbackNumber = s.called.cid.Number
