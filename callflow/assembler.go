@@ -52,18 +52,28 @@ type Assembler struct {
 	grace     time.Duration
 	retention time.Duration
 	watermark time.Time
-	open      map[string]*pending
-	queue     pendingHeap // open calls by newest timestamp
-	closed    map[string]*pending
-	closedQ   pendingHeap // closed calls by when they are forgotten
+	calls     map[string]*pending // open and remembered calls
+	queue     pendingHeap         // open calls by newest timestamp
+	// emitted lists emitted calls in the order they were emitted, which is
+	// the order of their newest timestamp: the head is forgotten first.
+	emitted []emittedCall
+	open    int
+	scratch scratch
 }
 
 type pending struct {
 	key    string
 	rows   []cdr.Entry
 	newest time.Time
-	index  int
+	index  int // in queue, while open
+	open   bool
+	gen    int // counts emissions, to skip stale entries of emitted
 	flags  Flag
+}
+
+type emittedCall struct {
+	p   *pending
+	gen int
 }
 
 // NewAssembler returns an Assembler that interprets calls with in.
@@ -71,7 +81,7 @@ func NewAssembler(in *Interpreter, opts ...AssemblerOption) (*Assembler, error) 
 	if in == nil {
 		return nil, fmt.Errorf("callflow: NewAssembler: nil Interpreter")
 	}
-	a := &Assembler{in: in, grace: DefaultGrace, retention: DefaultRetention, open: map[string]*pending{}, closed: map[string]*pending{}}
+	a := &Assembler{in: in, grace: DefaultGrace, retention: DefaultRetention, calls: map[string]*pending{}}
 	for _, o := range opts {
 		o(a)
 	}
@@ -85,7 +95,7 @@ func NewAssembler(in *Interpreter, opts ...AssemblerOption) (*Assembler, error) 
 }
 
 // Open returns the number of calls waiting for more rows.
-func (a *Assembler) Open() int { return len(a.open) }
+func (a *Assembler) Open() int { return a.open }
 
 // Watermark returns the newest time the Assembler has seen.
 func (a *Assembler) Watermark() time.Time { return a.watermark }
@@ -93,81 +103,117 @@ func (a *Assembler) Watermark() time.Time { return a.watermark }
 // Add adds one row and returns the calls it completed, if any (the row's
 // times move the watermark).
 func (a *Assembler) Add(e cdr.Entry) []Call {
+	var out []Call
+	a.add(e, func(c Call) { out = append(out, c) })
+	sortCalls(out)
+	return out
+}
+
+func (a *Assembler) add(e cdr.Entry, emit func(Call)) {
 	key := e.CallID
 	if key == "" {
 		key = "\x00entry:" + fmt.Sprint(e.ID)
 	}
 	newest := latest(e.StartTime, e.RingingTime, e.LinkTime, e.CallResultTime)
-	p := a.open[key]
-	if p == nil {
-		if c := a.closed[key]; c != nil {
-			heap.Remove(&a.closedQ, c.index)
-			delete(a.closed, key)
-			p, c.flags = c, c.flags|FlagReopened
-		} else {
-			p = &pending{key: key}
-			if !a.watermark.IsZero() && newest.Add(a.retention).Before(a.watermark) {
-				// Older than anything we still remember: it cannot
-				// be joined to the rest of its call any more.
-				p.flags |= FlagLateRows
-			}
+	p := a.calls[key]
+	switch {
+	case p == nil:
+		p = &pending{key: key, rows: make([]cdr.Entry, 0, 2), newest: newest}
+		if !a.watermark.IsZero() && newest.Add(a.retention).Before(a.watermark) {
+			// Older than anything we still remember: it cannot be
+			// joined to the rest of its call any more.
+			p.flags |= FlagLateRows
 		}
-		if newest.After(p.newest) {
-			p.newest = newest
-		}
-		a.open[key] = p
-		heap.Push(&a.queue, p)
+		a.calls[key] = p
+		a.reopen(p)
+	case !p.open:
+		// Emitted already: late rows complete it, and it is emitted again.
+		p.flags |= FlagReopened
+		a.reopen(p)
 	}
 	p.rows = append(p.rows, e)
 	if newest.After(p.newest) {
 		p.newest = newest
 		heap.Fix(&a.queue, p.index)
 	}
-	return a.AdvanceTo(newest)
+	a.advance(newest, emit)
+}
+
+func (a *Assembler) reopen(p *pending) {
+	p.open = true
+	p.gen++
+	a.open++
+	heap.Push(&a.queue, p)
 }
 
 // AdvanceTo moves the watermark to now (if later) and returns the calls
 // completed by it. Pass the wall clock when the export has gone quiet.
 func (a *Assembler) AdvanceTo(now time.Time) []Call {
+	var out []Call
+	a.advance(now, func(c Call) { out = append(out, c) })
+	sortCalls(out)
+	return out
+}
+
+func (a *Assembler) advance(now time.Time, emit func(Call)) {
 	if now.After(a.watermark) {
 		a.watermark = now
 	}
-	var out []Call
 	for len(a.queue) > 0 && !a.queue[0].newest.Add(a.grace).After(a.watermark) {
 		p := heap.Pop(&a.queue).(*pending)
-		delete(a.open, p.key)
-		out = append(out, a.emit(p))
-		if a.retention > 0 {
-			a.closed[p.key] = p
-			heap.Push(&a.closedQ, p)
-		}
+		a.close(p)
+		emit(a.emit(p))
 	}
 	// Forget emitted calls once the retention has passed.
-	for len(a.closedQ) > 0 && !a.closedQ[0].newest.Add(a.retention).After(a.watermark) {
-		p := heap.Pop(&a.closedQ).(*pending)
-		delete(a.closed, p.key)
+	n := 0
+	for n < len(a.emitted) {
+		ec := a.emitted[n]
+		if ec.gen == ec.p.gen && !ec.p.open {
+			if ec.p.newest.Add(a.retention).After(a.watermark) {
+				break
+			}
+			delete(a.calls, ec.p.key)
+		}
+		n++
 	}
-	sortCalls(out)
-	return out
+	if n > 0 {
+		a.emitted = append(a.emitted[:0], a.emitted[n:]...)
+	}
+}
+
+func (a *Assembler) close(p *pending) {
+	p.open = false
+	a.open--
+	if a.retention > 0 {
+		a.emitted = append(a.emitted, emittedCall{p, p.gen})
+	} else {
+		delete(a.calls, p.key)
+	}
 }
 
 // Flush emits every open call, complete or not, e.g. at the end of a file.
 func (a *Assembler) Flush() []Call {
-	out := make([]Call, 0, len(a.queue))
-	for len(a.queue) > 0 {
-		p := heap.Pop(&a.queue).(*pending)
-		delete(a.open, p.key)
-		out = append(out, a.emit(p))
-	}
+	var out []Call
+	a.flush(func(c Call) { out = append(out, c) })
 	sortCalls(out)
 	return out
 }
 
+func (a *Assembler) flush(emit func(Call)) {
+	for len(a.queue) > 0 {
+		p := heap.Pop(&a.queue).(*pending)
+		a.close(p)
+		emit(a.emit(p))
+	}
+}
+
 func (a *Assembler) emit(p *pending) Call {
-	c := a.in.interpret(p.rows)
-	c.Journey.Flags |= p.flags
-	for i := range c.Legs {
-		c.Legs[i].Flags |= p.flags
+	c := a.in.interpret(p.rows, &a.scratch)
+	if p.flags != 0 {
+		c.Journey.Flags |= p.flags
+		for i := range c.Legs {
+			c.Legs[i].Flags |= p.flags
+		}
 	}
 	return c
 }
@@ -183,6 +229,10 @@ func (in *Interpreter) Calls(rows iter.Seq2[cdr.Entry, error], opts ...Assembler
 			yield(Call{}, err)
 			return
 		}
+		// Calls completed by one row are yielded after it was added, in
+		// the order they completed.
+		var ready []Call
+		collect := func(c Call) { ready = append(ready, c) }
 		for e, err := range rows {
 			if err != nil {
 				if !yield(Call{}, err) {
@@ -190,13 +240,17 @@ func (in *Interpreter) Calls(rows iter.Seq2[cdr.Entry, error], opts ...Assembler
 				}
 				continue
 			}
-			for _, c := range a.Add(e) {
+			ready = ready[:0]
+			a.add(e, collect)
+			for _, c := range ready {
 				if !yield(c, nil) {
 					return
 				}
 			}
 		}
-		for _, c := range a.Flush() {
+		ready = ready[:0]
+		a.flush(collect)
+		for _, c := range ready {
 			if !yield(c, nil) {
 				return
 			}

@@ -120,53 +120,91 @@ type transition struct {
 	kind EventKind // a forward reason, a transfer, or EventParked
 }
 
-func (in *Interpreter) interpret(entries []cdr.Entry) Call {
-	rows, flags := in.prepare(entries)
-	var callerRows []*row
-	var steps []*step
-	byKey := map[string]*step{}
+// scratch holds the temporary state of interpreting one call, reused from
+// call to call by batch and streaming callers so that the hot path
+// allocates little more than its results.
+type scratch struct {
+	es         []*cdr.Entry
+	rows       []row
+	callerRows []*row
+	steps      []step
+	order      []*step
+	trans      []transition
+	legStep    []int
+}
+
+func (in *Interpreter) interpret(entries []cdr.Entry, sc *scratch) Call {
+	if sc == nil {
+		sc = &scratch{}
+	}
+	rows, flags := in.prepare(entries, sc)
+	sc.callerRows = sc.callerRows[:0]
+	sc.order = sc.order[:0]
+	used := 0
 	for i := range rows {
 		r := &rows[i]
 		e := r.e
 		if e.CDRAccountID != 0 && e.CDRAccountID == e.CallerAccountID && e.CDRAccountID != e.CalledAccountID {
-			callerRows = append(callerRows, r)
+			sc.callerRows = append(sc.callerRows, r)
 			continue
 		}
 		key := e.CallStepID
 		if key == "" {
 			key = "@" + e.CalledAccountID.String()
 		}
-		s := byKey[key]
+		// Calls have few steps: a linear search beats a map.
+		var s *step
+		for _, t := range sc.order {
+			if t.key == key {
+				s = t
+				break
+			}
+		}
 		if s == nil {
-			s = &step{key: key}
-			byKey[key] = s
-			steps = append(steps, s)
+			if used == len(sc.steps) {
+				sc.steps = append(sc.steps, step{})
+				// The slice may have moved: re-point the order.
+				sc.order = sc.order[:0]
+				for k := 0; k < used; k++ {
+					sc.order = append(sc.order, &sc.steps[k])
+				}
+			}
+			s = &sc.steps[used]
+			*s = step{key: key, rows: s.rows[:0]}
+			used++
+			sc.order = append(sc.order, s)
 		}
 		s.rows = append(s.rows, r)
 	}
+	steps := sc.order
 	for _, s := range steps {
 		in.resolveStep(s)
 	}
-	slices.SortFunc(steps, func(a, b *step) int {
-		if c := a.arrival.Compare(b.arrival); c != 0 {
-			return c
-		}
-		return compareKeys(a.key, b.key)
-	})
-	return in.build(rows, callerRows, steps, flags)
+	if len(steps) > 1 {
+		slices.SortFunc(steps, func(a, b *step) int {
+			if c := a.arrival.Compare(b.arrival); c != 0 {
+				return c
+			}
+			return compareKeys(a.key, b.key)
+		})
+	}
+	return in.build(rows, sc.callerRows, steps, flags, sc)
 }
 
 // prepare sorts and deduplicates the rows of one call (L12) and repairs
 // their times. Sorting first makes everything after independent of input
 // order.
-func (in *Interpreter) prepare(entries []cdr.Entry) ([]row, Flag) {
-	es := make([]*cdr.Entry, len(entries))
+func (in *Interpreter) prepare(entries []cdr.Entry, sc *scratch) ([]row, Flag) {
+	es := sc.es[:0]
 	for i := range entries {
-		es[i] = &entries[i]
+		es = append(es, &entries[i])
 	}
-	slices.SortFunc(es, compareEntries)
+	sc.es = es
+	if len(es) > 1 {
+		slices.SortFunc(es, compareEntries)
+	}
 	var flags Flag
-	rows := make([]row, 0, len(es))
+	rows := sc.rows[:0]
 	for i, e := range es {
 		if i > 0 && e.ID != 0 && e.ID == es[i-1].ID {
 			if compareEntries(e, es[i-1]) != 0 || *e != *es[i-1] {
@@ -179,6 +217,7 @@ func (in *Interpreter) prepare(entries []cdr.Entry) ([]row, Flag) {
 		}
 		rows = append(rows, newRow(e))
 	}
+	sc.rows = rows
 	return rows, flags
 }
 
@@ -186,15 +225,16 @@ func (in *Interpreter) prepare(entries []cdr.Entry) ([]row, Flag) {
 func (in *Interpreter) resolveStep(s *step) {
 	// The target is the called account most rows name (normally all do).
 	s.target = s.rows[0].e.CalledAccountID
-	if len(s.rows) > 1 {
-		counts := map[cdr.AccountID]int{}
-		for _, r := range s.rows {
-			counts[r.e.CalledAccountID]++
-		}
-		for id, n := range counts {
-			if n > counts[s.target] || (n == counts[s.target] && id < s.target) {
-				s.target = id
+	best := 0
+	for _, r := range s.rows {
+		id, n := r.e.CalledAccountID, 0
+		for _, q := range s.rows {
+			if q.e.CalledAccountID == id {
+				n++
 			}
+		}
+		if n > best || (n == best && id < s.target) {
+			s.target, best = id, n
 		}
 	}
 	s.acc = in.dir.Lookup(s.target)
@@ -286,7 +326,7 @@ func (in *Interpreter) resolveStep(s *step) {
 }
 
 // build derives legs and the journey from the resolved steps.
-func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags Flag) Call {
+func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags Flag, sc *scratch) Call {
 	j := Journey{Path: []cdr.AccountID{}, Rows: len(rows)}
 	first := &rows[0]
 	j.CallID = first.e.CallID
@@ -324,7 +364,8 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 	}
 	j.CallerAccountID = callerSrc.CallerAccountID
 	j.CallerCallerID = callerSrc.CallerCallerID
-	j.CallerNumber = in.number(callerSrc.CallerCallerID, callerSrc.CallerAccountID)
+	nums := numberCache{plan: &in.plan, ids: make([]int64, 0, len(rows))}
+	j.CallerNumber = nums.number(callerSrc.CallerCallerID, callerSrc.CallerAccountID)
 
 	internalTarget := false
 	for _, s := range steps {
@@ -345,7 +386,11 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 	}
 
 	// How the call moved between steps.
-	trans := make([]transition, len(steps))
+	trans := sc.trans[:0]
+	for range steps {
+		trans = append(trans, transition{})
+	}
+	sc.trans = trans
 	for i := 0; i+1 < len(steps); i++ {
 		s, next := steps[i], steps[i+1]
 		switch {
@@ -366,14 +411,10 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 		}
 	}
 
-	var legs []Leg
-	// L1: the caller's outgoing leg.
-	if len(callerRows) > 0 {
-		legs = append(legs, in.outgoingLeg(callerRows, steps))
-	}
 	// L2–L9: one leg per step, except before busy and always forwards,
-	// and once per account within a same-reason chain (L7).
-	legStep := make([]int, 0, len(steps))
+	// and once per account within a same-reason chain (L7). The steps
+	// are chosen first so that the legs are allocated once, exactly.
+	legStep := sc.legStep[:0]
 	for i, s := range steps {
 		if k := trans[i].kind; k == EventForwardedOnBusy || k == EventForwardedAlways {
 			continue
@@ -382,15 +423,27 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 			continue
 		}
 		legStep = append(legStep, i)
-		legs = append(legs, in.stepLeg(s, j))
 	}
+	n := len(legStep)
+	if len(callerRows) > 0 {
+		n++
+	}
+	legs := make([]Leg, 0, n)
+	// L1: the caller's outgoing leg.
+	if len(callerRows) > 0 {
+		legs = append(legs, in.outgoingLeg(callerRows, steps, &nums))
+	}
+	for _, i := range legStep {
+		legs = append(legs, in.stepLeg(steps[i], &nums))
+	}
+	sc.legStep = legStep
 	for i := range legs {
 		legs[i].Seq = i
 		legs[i].CallID = j.CallID
 		legs[i].Site = j.Site
 	}
 
-	in.journey(&j, steps, trans, callerRows, legs)
+	in.journey(&j, steps, trans, callerRows, legs, &nums)
 	j.Flags |= flags
 	for _, s := range steps {
 		j.Flags |= s.flags
@@ -435,8 +488,44 @@ func (in *Interpreter) legAccount(s *step) cdr.AccountID {
 	return s.target
 }
 
-func (in *Interpreter) number(c cdr.CallerID, account cdr.AccountID) cdr.PhoneNumber {
-	n := in.plan.Normalize(c.Number)
+// numberCache normalises the numbers of one call; a call repeats the same
+// caller and called numbers on most of its rows.
+type numberCache struct {
+	plan *cdr.NumberPlan
+	n    int
+	raw  [4]string
+	norm [4]cdr.PhoneNumber
+	// ids backs every leg's EntryIDs: one array per call.
+	ids []int64
+}
+
+// entryIDs appends the ids of rs as one leg's sorted EntryIDs.
+func (c *numberCache) entryIDs(rs []*row) []int64 {
+	start := len(c.ids)
+	for _, r := range rs {
+		c.ids = append(c.ids, r.e.ID)
+	}
+	out := c.ids[start:len(c.ids):len(c.ids)]
+	slices.Sort(out)
+	return out
+}
+
+func (c *numberCache) number(id cdr.CallerID, account cdr.AccountID) cdr.PhoneNumber {
+	var n cdr.PhoneNumber
+	hit := false
+	for i := 0; i < c.n; i++ {
+		if c.raw[i] == id.Number {
+			n, hit = c.norm[i], true
+			break
+		}
+	}
+	if !hit {
+		n = c.plan.Normalize(id.Number)
+		if c.n < len(c.raw) {
+			c.raw[c.n], c.norm[c.n] = id.Number, n
+			c.n++
+		}
+	}
 	if n.IsZero() && account == 0 {
 		// An external party without a number withheld it.
 		return cdr.Withheld
@@ -444,7 +533,7 @@ func (in *Interpreter) number(c cdr.CallerID, account cdr.AccountID) cdr.PhoneNu
 	return n
 }
 
-func (in *Interpreter) stepLeg(s *step, j Journey) Leg {
+func (in *Interpreter) stepLeg(s *step, nums *numberCache) Leg {
 	src := s.source()
 	e := src.e
 	l := Leg{
@@ -459,12 +548,13 @@ func (in *Interpreter) stepLeg(s *step, j Journey) Leg {
 		End:             s.end,
 		CalledAccountID: s.target,
 		CalledCallerID:  e.CalledCallerID,
-		CalledNumber:    in.number(e.CalledCallerID, s.target),
+		CalledNumber:    nums.number(e.CalledCallerID, s.target),
 		CallerAccountID: e.CallerAccountID,
 		CallerCallerID:  e.CallerCallerID,
-		CallerNumber:    in.number(e.CallerCallerID, e.CallerAccountID),
+		CallerNumber:    nums.number(e.CallerCallerID, e.CallerAccountID),
 		LineName:        e.LineName,
 		Flags:           s.flags,
+
 	}
 	acc := in.dir.Lookup(l.AccountID)
 	l.AccountType = acc.Type
@@ -496,7 +586,6 @@ func (in *Interpreter) stepLeg(s *step, j Journey) Leg {
 		l.Recorded = l.Recorded || r.e.HasMonitor
 		l.Private = l.Private || r.e.PrivateCall
 		l.Voicemail = l.Voicemail || r.e.HasVoicemail
-		l.EntryIDs = append(l.EntryIDs, r.e.ID)
 		if l.LineName == "" {
 			l.LineName = r.e.LineName
 		}
@@ -504,7 +593,7 @@ func (in *Interpreter) stepLeg(s *step, j Journey) Leg {
 	if isVoicemail(s) {
 		l.Voicemail = true
 	}
-	slices.Sort(l.EntryIDs)
+	l.EntryIDs = nums.entryIDs(s.rows)
 	// The moment the leg stopped waiting: a user, a voicemail box, or the end.
 	stop := s.end
 	switch {
@@ -535,7 +624,7 @@ func (l *Leg) setDurations(stop time.Time) {
 func nonNeg(d time.Duration) time.Duration { return max(d, 0) }
 
 // outgoingLeg merges the caller's own rows into one outgoing leg (L1).
-func (in *Interpreter) outgoingLeg(rs []*row, steps []*step) Leg {
+func (in *Interpreter) outgoingLeg(rs []*row, steps []*step, nums *numberCache) Leg {
 	e := rs[0].e
 	l := Leg{
 		AccountID:       e.CDRAccountID,
@@ -546,11 +635,12 @@ func (in *Interpreter) outgoingLeg(rs []*row, steps []*step) Leg {
 		End:             rs[0].end,
 		CalledAccountID: e.CalledAccountID,
 		CalledCallerID:  e.CalledCallerID,
-		CalledNumber:    in.number(e.CalledCallerID, e.CalledAccountID),
+		CalledNumber:    nums.number(e.CalledCallerID, e.CalledAccountID),
 		CallerAccountID: e.CallerAccountID,
 		CallerCallerID:  e.CallerCallerID,
-		CallerNumber:    in.number(e.CallerCallerID, e.CallerAccountID),
+		CallerNumber:    nums.number(e.CallerCallerID, e.CallerAccountID),
 		LineName:        e.LineName,
+
 	}
 	acc := in.dir.Lookup(l.AccountID)
 	l.AccountType = acc.Type
@@ -577,7 +667,6 @@ func (in *Interpreter) outgoingLeg(rs []*row, steps []*step) Leg {
 		l.Fax = l.Fax || r.e.HasFax
 		l.Recorded = l.Recorded || r.e.HasMonitor
 		l.Private = l.Private || r.e.PrivateCall
-		l.EntryIDs = append(l.EntryIDs, r.e.ID)
 		if by, ok := r.e.CausedByAccount(); ok && l.CausedByAccountID == 0 {
 			l.CausedByAccountID = by
 		}
@@ -599,7 +688,7 @@ func (in *Interpreter) outgoingLeg(rs []*row, steps []*step) Leg {
 			l.RingStart = l.Answer
 		}
 	}
-	slices.Sort(l.EntryIDs)
+	l.EntryIDs = nums.entryIDs(rs)
 	stop := l.End
 	if l.Answered {
 		stop = l.Answer
@@ -609,13 +698,13 @@ func (in *Interpreter) outgoingLeg(rs []*row, steps []*step) Leg {
 }
 
 // journey fills the caller's view (J1–J5).
-func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, callerRows []*row, legs []Leg) {
+func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, callerRows []*row, legs []Leg, nums *numberCache) {
 	if len(steps) > 0 {
 		j.DialledAccountID = steps[0].target
 	}
 	if len(callerRows) > 0 {
 		e := callerRows[0].e
-		j.CalledNumber = in.number(e.CalledCallerID, e.CalledAccountID)
+		j.CalledNumber = nums.number(e.CalledCallerID, e.CalledAccountID)
 	}
 	var firstRing, stop, boxStop time.Time
 	var box *step
@@ -796,11 +885,21 @@ func compareKeys(a, b string) int {
 // compareEntries is a total order on entries used to make the
 // interpretation independent of input order.
 func compareEntries(a, b *cdr.Entry) int {
+	if a.ID != b.ID {
+		return cmp.Compare(a.ID, b.ID)
+	}
+	if c := a.StartTime.Compare(b.StartTime); c != 0 {
+		return c
+	}
+	if a.CDRAccountID != b.CDRAccountID {
+		return cmp.Compare(a.CDRAccountID, b.CDRAccountID)
+	}
+	if a.CallStepID != b.CallStepID {
+		return compareKeys(a.CallStepID, b.CallStepID)
+	}
+	// Same id, time, owner and step: only a conflicting duplicate gets
+	// here, and it must still sort the same way whatever the input order.
 	return cmp.Or(
-		cmp.Compare(a.ID, b.ID),
-		a.StartTime.Compare(b.StartTime),
-		cmp.Compare(a.CDRAccountID, b.CDRAccountID),
-		compareKeys(a.CallStepID, b.CallStepID),
 		cmp.Compare(a.CalledAccountID, b.CalledAccountID),
 		cmp.Compare(a.CallerAccountID, b.CallerAccountID),
 		a.CallResultTime.Compare(b.CallResultTime),
@@ -808,8 +907,12 @@ func compareEntries(a, b *cdr.Entry) int {
 		a.LinkTime.Compare(b.LinkTime),
 		cmp.Compare(a.CallResult, b.CallResult),
 		cmp.Compare(a.CallResultCausedBy, b.CallResultCausedBy),
-		cmp.Compare(a.CallerCallerID.String(), b.CallerCallerID.String()),
-		cmp.Compare(a.CalledCallerID.String(), b.CalledCallerID.String()),
+		cmp.Compare(a.CallerCallerID.Name, b.CallerCallerID.Name),
+		cmp.Compare(a.CallerCallerID.Number, b.CallerCallerID.Number),
+		cmp.Compare(a.CalledCallerID.Name, b.CalledCallerID.Name),
+		cmp.Compare(a.CalledCallerID.Number, b.CalledCallerID.Number),
+		cmp.Compare(a.AnsweredElsewhere, b.AnsweredElsewhere),
+		cmp.Compare(a.CallLegUUID, b.CallLegUUID),
 	)
 }
 

@@ -69,7 +69,7 @@ type Call struct {
 // callid, in any order). It never fails and never drops a row: what it had
 // to repair or guess is flagged.
 func (in *Interpreter) Interpret(rows []cdr.Entry) Call {
-	return in.interpret(rows)
+	return in.interpret(rows, nil)
 }
 
 // InterpretAll groups entries by callid and interprets every call. The
@@ -78,8 +78,9 @@ func (in *Interpreter) Interpret(rows []cdr.Entry) Call {
 func (in *Interpreter) InterpretAll(entries []cdr.Entry) []Call {
 	groups := GroupByCall(entries)
 	out := make([]Call, 0, len(groups))
+	var sc scratch
 	for _, g := range groups {
-		out = append(out, in.interpret(g))
+		out = append(out, in.interpret(g, &sc))
 	}
 	sortCalls(out)
 	return out

@@ -167,10 +167,11 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 	if s == "" {
 		return PhoneNumber{}
 	}
-	lower := strings.ToLower(s)
-	for _, w := range withheldWords {
-		if lower == w {
-			return Withheld
+	if c := s[0]; c >= 'A' { // only words can mean "withheld"
+		for _, w := range withheldWords {
+			if strings.EqualFold(s, w) {
+				return Withheld
+			}
 		}
 	}
 	// "+49 (0)711 …" writes the national prefix that is dropped after a
@@ -178,14 +179,16 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 	if s[0] == '+' || p.InternationalPrefix != "" && strings.HasPrefix(s, p.InternationalPrefix) {
 		s = strings.Replace(s, "(0)", "", 1)
 	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; strings.IndexByte(numberSeparators, c) < 0 {
-			b.WriteByte(c)
+	if strings.ContainsAny(s, numberSeparators) {
+		var b strings.Builder
+		b.Grow(len(s))
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; strings.IndexByte(numberSeparators, c) < 0 {
+				b.WriteByte(c)
+			}
 		}
+		s = b.String()
 	}
-	s = b.String()
 	if s == "" {
 		return PhoneNumber{}
 	}
