@@ -554,7 +554,6 @@ func (in *Interpreter) stepLeg(s *step, nums *numberCache) Leg {
 		CallerNumber:    nums.number(e.CallerCallerID, e.CallerAccountID),
 		LineName:        e.LineName,
 		Flags:           s.flags,
-
 	}
 	acc := in.dir.Lookup(l.AccountID)
 	l.AccountType = acc.Type
@@ -640,7 +639,6 @@ func (in *Interpreter) outgoingLeg(rs []*row, steps []*step, nums *numberCache) 
 		CallerCallerID:  e.CallerCallerID,
 		CallerNumber:    nums.number(e.CallerCallerID, e.CallerAccountID),
 		LineName:        e.LineName,
-
 	}
 	acc := in.dir.Lookup(l.AccountID)
 	l.AccountType = acc.Type
