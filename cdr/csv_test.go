@@ -253,6 +253,9 @@ func TestReadCSVMissingColumns(t *testing.T) {
 			require.Len(t, errs, 1, "missing columns must be reported once")
 			var mc *MissingColumnError
 			require.ErrorAs(t, errs[0], &mc)
+			if !errors.Is(errs[0], ErrMissingColumn) {
+				t.Errorf("errors.Is(%v, ErrMissingColumn) = false", errs[0])
+			}
 			if diff := cmp.Diff(tt.want, mc.Columns); diff != "" {
 				t.Errorf("Columns mismatch (-want +got):\n%s", diff)
 			}

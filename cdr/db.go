@@ -47,13 +47,14 @@ const DefaultDBBatchSize = 5000
 // WithTable says otherwise.
 const DefaultDBTable = "cdrdata"
 
-// ErrDBColumnMissing is wrapped by the DBError ReadDB reports when the table
-// lacks a required column.
-var ErrDBColumnMissing = errors.New("required column missing")
+// ErrMissingColumn matches, with errors.Is, the error of any reader whose
+// input lacks a required column: a *MissingColumnError from ReadCSV, a
+// *DBError wrapping it from ReadDB.
+var ErrMissingColumn = errors.New("required column missing")
 
 // DBError reports a problem with one column of the call-list table: a value
 // of row ID that could not be converted, or (ID 0, Err wrapping
-// ErrDBColumnMissing) a required column the table lacks.
+// ErrMissingColumn) a required column the table lacks.
 type DBError struct {
 	Table  string // the table as given to WithTable, e.g. "cdrdata"
 	ID     int64  // the row's id; 0 when the error is not about one row
@@ -67,7 +68,7 @@ func (e *DBError) Error() string {
 	var b strings.Builder
 	b.WriteString("cdr: table ")
 	b.WriteString(e.Table)
-	if e.ID != 0 || !errors.Is(e.Err, ErrDBColumnMissing) {
+	if e.ID != 0 || !errors.Is(e.Err, ErrMissingColumn) {
 		b.WriteString(", row id ")
 		b.WriteString(strconv.FormatInt(e.ID, 10))
 	}
@@ -187,7 +188,7 @@ var dbBerlin = sync.OnceValues(func() (*time.Location, error) {
 // answeredelsewhere and answeredelswhere are accepted. The columns id,
 // callid, cdraccountid, calleraccountid, calledaccountid and starttime are
 // required: if one is missing, ReadDB yields one error (a *DBError per
-// missing column, wrapping ErrDBColumnMissing) and stops.
+// missing column, wrapping ErrMissingColumn) and stops.
 //
 // Values are converted by their type, so the same table works on
 // PostgreSQL, MySQL/MariaDB and SQLite. NULL is the zero value. Time columns
@@ -388,7 +389,7 @@ func (r *dbReader) batch(ctx context.Context, after int64) (out []dbRow, last in
 	if len(m.missing) > 0 {
 		errs := make([]error, len(m.missing))
 		for i, c := range m.missing {
-			errs[i] = &DBError{Table: r.cfg.table, Column: c, Err: ErrDBColumnMissing}
+			errs[i] = &DBError{Table: r.cfg.table, Column: c, Err: ErrMissingColumn}
 		}
 		return nil, after, 0, errors.Join(errs...)
 	}

@@ -615,8 +615,8 @@ func testReadDBTableErrors(t *testing.T, d dialect, short, absent string) {
 			t.Fatalf("got %d rows and errors %v; want no rows and one error", len(got), errs)
 		}
 		err := errs[0]
-		if !errors.Is(err, cdr.ErrDBColumnMissing) {
-			t.Errorf("error %v does not wrap ErrDBColumnMissing", err)
+		if !errors.Is(err, cdr.ErrMissingColumn) {
+			t.Errorf("error %v does not wrap ErrMissingColumn", err)
 		}
 		var cols []string
 		for _, de := range dbErrors(err) {

@@ -3,8 +3,10 @@
 // PBX database table cdrdata, and from a JSON form.
 //
 // Readers stream (iter.Seq2[Entry, error]) with memory bounded by one row or
-// one batch, never by the file. A bad value yields a *ParseError naming the
-// line and the column, and reading goes on with the next row.
+// one batch, never by the file. A bad value yields a *ParseError (files:
+// line and column) or a *DBError (the cdrdata table: row id and column), and
+// reading goes on with the next row. A missing required column stops
+// reading with one error that matches errors.Is(err, ErrMissingColumn).
 //
 // Caller-id strings ("Anna Agent (12)") are split into name and number
 // ([CallerID]); numbers are normalised to E.164 with a [NumberPlan], internal

@@ -48,6 +48,10 @@ type MissingColumnError struct {
 	Columns []string // in the order of the required columns
 }
 
+// Is reports whether target is ErrMissingColumn, so that one errors.Is
+// check covers the CSV and the database reader.
+func (e *MissingColumnError) Is(target error) bool { return target == ErrMissingColumn }
+
 // Error lists the missing columns.
 func (e *MissingColumnError) Error() string {
 	s := "column"
