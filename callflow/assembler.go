@@ -57,6 +57,7 @@ type Assembler struct {
 	// emitted lists emitted calls in the order they were emitted, which is
 	// the order of their newest timestamp: the head is forgotten first.
 	emitted []emittedCall
+	head    int // a.emitted[:head] are done with
 	open    int
 	scratch scratch
 }
@@ -165,19 +166,21 @@ func (a *Assembler) advance(now time.Time, emit func(Call)) {
 		emit(a.emit(p))
 	}
 	// Forget emitted calls once the retention has passed.
-	n := 0
-	for n < len(a.emitted) {
-		ec := a.emitted[n]
+	for a.head < len(a.emitted) {
+		ec := a.emitted[a.head]
 		if ec.gen == ec.p.gen && !ec.p.open {
 			if ec.p.newest.Add(a.retention).After(a.watermark) {
 				break
 			}
 			delete(a.calls, ec.p.key)
 		}
-		n++
+		a.emitted[a.head] = emittedCall{}
+		a.head++
 	}
-	if n > 0 {
-		a.emitted = append(a.emitted[:0], a.emitted[n:]...)
+	// Compact now and then, not on every row: the queue can be long.
+	if a.head > 1024 && a.head > len(a.emitted)/2 {
+		a.emitted = append(a.emitted[:0], a.emitted[a.head:]...)
+		a.head = 0
 	}
 }
 
