@@ -78,6 +78,7 @@ func latest(ts ...time.Time) time.Time {
 // step is the receiving rows of one target (A2, A3).
 type step struct {
 	key    string
+	visit  int // the how-manieth visit of a target without callstepid
 	rows   []*row
 	target cdr.AccountID
 	acc    cdr.Account
@@ -129,52 +130,48 @@ type scratch struct {
 	callerRows []*row
 	steps      []step
 	order      []*step
+	used       int
 	trans      []transition
 	legStep    []int
 }
 
 func (in *Interpreter) interpret(entries []cdr.Entry, sc *scratch) Call {
+	if len(entries) == 0 {
+		return Call{Journey: Journey{Path: []cdr.AccountID{}, Flags: FlagIncomplete}}
+	}
 	if sc == nil {
 		sc = &scratch{}
 	}
 	rows, flags := in.prepare(entries, sc)
 	sc.callerRows = sc.callerRows[:0]
 	sc.order = sc.order[:0]
-	used := 0
-	for i := range rows {
-		r := &rows[i]
-		e := r.e
-		if e.CDRAccountID != 0 && e.CDRAccountID == e.CallerAccountID && e.CDRAccountID != e.CalledAccountID {
-			sc.callerRows = append(sc.callerRows, r)
-			continue
-		}
-		key := e.CallStepID
-		if key == "" {
-			key = "@" + e.CalledAccountID.String()
-		}
-		// Calls have few steps: a linear search beats a map.
-		var s *step
-		for _, t := range sc.order {
-			if t.key == key {
-				s = t
-				break
-			}
-		}
-		if s == nil {
-			if used == len(sc.steps) {
-				sc.steps = append(sc.steps, step{})
-				// The slice may have moved: re-point the order.
-				sc.order = sc.order[:0]
-				for k := 0; k < used; k++ {
-					sc.order = append(sc.order, &sc.steps[k])
+	sc.used = 0
+	// Rows with a callstepid, and the target's own rows of steps without
+	// one, open steps; the other rows without one (members, pickups) join
+	// the step they fall into, in a second pass.
+	for pass := 0; pass < 2; pass++ {
+		for i := range rows {
+			r := &rows[i]
+			e := r.e
+			if e.CDRAccountID != 0 && e.CDRAccountID == e.CallerAccountID && e.CDRAccountID != e.CalledAccountID {
+				if pass == 0 {
+					sc.callerRows = append(sc.callerRows, r)
 				}
+				continue
 			}
-			s = &sc.steps[used]
-			*s = step{key: key, rows: s.rows[:0]}
-			used++
-			sc.order = append(sc.order, s)
+			keyed := e.CallStepID != ""
+			own := e.CDRAccountID == e.CalledAccountID
+			if (pass == 0) != (keyed || own) {
+				continue
+			}
+			var st *step
+			if keyed {
+				st = sc.stepFor(e.CallStepID, 0)
+			} else {
+				st = sc.unkeyedStep(r, own)
+			}
+			st.rows = append(st.rows, r)
 		}
-		s.rows = append(s.rows, r)
 	}
 	steps := sc.order
 	for _, s := range steps {
@@ -185,10 +182,87 @@ func (in *Interpreter) interpret(entries []cdr.Entry, sc *scratch) Call {
 			if c := a.arrival.Compare(b.arrival); c != 0 {
 				return c
 			}
-			return compareKeys(a.key, b.key)
+			if c := compareKeys(a.key, b.key); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.visit, b.visit)
 		})
+		steps = in.mergePickups(steps)
 	}
 	return in.build(rows, sc.callerRows, steps, flags, sc)
+}
+
+// mergePickups joins a pickup that STARFACE wrote as a step of its own to
+// the step of the call it picked up (A8): the called user's row says who
+// answered elsewhere, and the next step, still calling that user, is the
+// colleague answering.
+func (in *Interpreter) mergePickups(steps []*step) []*step {
+	for i := 0; i+1 < len(steps); i++ {
+		s, next := steps[i], steps[i+1]
+		if s.group || s.target == 0 || s.answered() || s.targetRow == nil || s.targetRow.e.AnsweredElsewhere == 0 {
+			continue
+		}
+		if next.target != s.target || next.answeredBy != s.targetRow.e.AnsweredElsewhere {
+			continue
+		}
+		s.rows = append(s.rows, next.rows...)
+		in.resolveStep(s)
+		steps = append(steps[:i+1], steps[i+2:]...)
+	}
+	return steps
+}
+
+// stepFor returns the step with the given key and visit, creating it.
+func (sc *scratch) stepFor(key string, visit int) *step {
+	// Calls have few steps: a linear search beats a map.
+	for _, t := range sc.order {
+		if t.key == key && t.visit == visit {
+			return t
+		}
+	}
+	if sc.used == len(sc.steps) {
+		sc.steps = append(sc.steps, step{})
+		// The slice may have moved: re-point the order.
+		sc.order = sc.order[:0]
+		for k := 0; k < sc.used; k++ {
+			sc.order = append(sc.order, &sc.steps[k])
+		}
+	}
+	s := &sc.steps[sc.used]
+	*s = step{key: key, visit: visit, rows: s.rows[:0]}
+	sc.used++
+	sc.order = append(sc.order, s)
+	return s
+}
+
+// unkeyedStep places a row of an export without callstepid (A2): a target's
+// own row that starts after its earlier row ended is a new visit (the call
+// came back, e.g. after a forward loop or a transfer back); any other row
+// joins the visit whose time it falls into.
+func (sc *scratch) unkeyedStep(r *row, own bool) *step {
+	key := "@" + r.e.CalledAccountID.String()
+	var last *step
+	for _, t := range sc.order {
+		if t.key != key {
+			continue
+		}
+		if !own && !r.start.Before(t.rows[0].start) && (last == nil || t.rows[0].start.After(last.rows[0].start)) {
+			last = t
+		}
+		if own && (last == nil || t.visit > last.visit) {
+			last = t
+		}
+	}
+	switch {
+	case last == nil && own:
+		return sc.stepFor(key, 0)
+	case last == nil:
+		// Before any visit of its target: its own visit, ordered by time.
+		return sc.stepFor(key, -1-sc.used)
+	case own && !r.start.Before(last.rows[len(last.rows)-1].end):
+		return sc.stepFor(key, last.visit+1)
+	}
+	return last
 }
 
 // prepare sorts and deduplicates the rows of one call (L12) and repairs
@@ -223,6 +297,7 @@ func (in *Interpreter) prepare(entries []cdr.Entry, sc *scratch) ([]row, Flag) {
 
 // resolveStep finds a step's target, who answered, and its times.
 func (in *Interpreter) resolveStep(s *step) {
+	*s = step{key: s.key, visit: s.visit, rows: s.rows}
 	// The target is the called account most rows name (normally all do).
 	s.target = s.rows[0].e.CalledAccountID
 	best := 0
@@ -263,8 +338,13 @@ func (in *Interpreter) resolveStep(s *step) {
 			}
 		}
 	}
-	if tr := s.targetRow; tr != nil && s.answerRow == nil && !s.group && s.target != 0 && answeredByUser(tr.e, !tr.link.IsZero()) {
-		s.answerRow = tr
+	if s.answerRow == nil && !s.group && s.target != 0 {
+		for _, r := range s.rows {
+			if r.e.CDRAccountID == s.target && answeredByUser(r.e, !r.link.IsZero()) {
+				s.answerRow = r
+				break
+			}
+		}
 	}
 	switch {
 	case s.answerRow != nil:
