@@ -2,6 +2,8 @@ package callflow
 
 import (
 	"cmp"
+	"fmt"
+	"strings"
 	"slices"
 	"strconv"
 	"time"
@@ -432,13 +434,15 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 		}
 	}
 
-	// Who called.
+	// Who called: the first step says, since a caller-side row may be a
+	// transferring user's consultation (A9); without steps, the caller's
+	// own row.
 	var callerSrc *cdr.Entry
 	switch {
-	case len(callerRows) > 0:
-		callerSrc = callerRows[0].e
 	case len(steps) > 0:
 		callerSrc = steps[0].rows[0].e
+	case len(callerRows) > 0:
+		callerSrc = callerRows[0].e
 	default:
 		callerSrc = first.e
 	}
@@ -452,6 +456,11 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 		if s.target != 0 {
 			internalTarget = true
 		}
+	}
+	if len(steps) == 0 && len(callerRows) > 0 && callerRows[0].e.CalledAccountID != 0 {
+		// Only the caller's row so far (e.g. the callee's row is still
+		// to come in a stream): it names an account, so it is internal.
+		internalTarget = true
 	}
 	switch {
 	case j.CallerAccountID == 0:
@@ -479,14 +488,20 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 			if next.rows[0].e.CallerAccountID == s.answeredBy {
 				trans[i].kind = EventTransferredAttended
 			}
-		case s.answered():
+		case s.answered() && (next.answered() || causedByCaller(next.causedBy)):
+			// A10: taken back from the park orbit without ringing (or the
+			// caller gave up while parked).
 			trans[i].kind = EventParked
+		case s.answered():
+			// Handed to a user who was busy or forwards always.
+			trans[i].kind = EventTransferred
 		default:
 			src := s.source().e
+			trans[i].kind = defaultForwardReason(src, s.rang())
 			if in.rules.ForwardReason != nil {
-				trans[i].kind = in.rules.ForwardReason(*src)
-			} else {
-				trans[i].kind = defaultForwardReason(src, s.rang())
+				if k := in.rules.ForwardReason(*src); isForward(k) {
+					trans[i].kind = k
+				}
 			}
 		}
 	}
@@ -497,6 +512,11 @@ func (in *Interpreter) build(rows []row, callerRows []*row, steps []*step, flags
 	legStep := sc.legStep[:0]
 	for i, s := range steps {
 		if k := trans[i].kind; k == EventForwardedOnBusy || k == EventForwardedAlways {
+			continue
+		}
+		if s.target == 0 {
+			// A13: an external number is not an account; the forwarding
+			// account's own leg (if its forward reason gives one) stands.
 			continue
 		}
 		if !s.answered() && in.repeatedInChain(steps, trans, legStep, i) {
@@ -784,9 +804,11 @@ func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, ca
 		e := callerRows[0].e
 		j.CalledNumber = nums.number(e.CalledCallerID, e.CalledAccountID)
 	}
-	var firstRing, stop, boxStop time.Time
-	var box *step
+	var firstRing, stop, away time.Time
 	for _, s := range steps {
+		if s.target == 0 && away.IsZero() {
+			away = s.arrival // A13: the PBX loses sight of the caller here
+		}
 		if s.target != 0 && (len(j.Path) == 0 || j.Path[len(j.Path)-1] != s.target) {
 			j.Path = append(j.Path, s.target)
 		}
@@ -807,13 +829,12 @@ func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, ca
 					j.AnsweredVia = s.target
 				}
 			}
-		} else if s.boxRow != nil && box == nil {
-			box = s
-			boxStop = j.End
-			if isVoicemail(s) {
-				boxStop = s.boxRow.link
-			}
 		}
+	}
+	// J3, J4: a box decides only when it ended the call (the last step).
+	var box *step
+	if len(steps) > 0 && !j.Answered && steps[len(steps)-1].boxRow != nil {
+		box = steps[len(steps)-1]
 	}
 	for _, l := range legs {
 		if l.Answered && l.Incoming {
@@ -834,10 +855,12 @@ func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, ca
 	switch {
 	case j.Answered:
 		stop = j.Answer
-	case box != nil:
-		stop = boxStop
+	case !away.IsZero():
+		stop = away
+	case box != nil && isVoicemail(box):
+		stop = box.boxRow.link
 	default:
-		stop = j.End
+		stop = j.End // nobody, or a module holding the caller to the end
 	}
 	if firstRing.IsZero() || firstRing.After(stop) {
 		firstRing = stop
@@ -856,16 +879,16 @@ func (in *Interpreter) outcome(j *Journey, steps []*step, box *step) Outcome {
 	if j.Direction == Outbound || len(steps) == 0 {
 		return OutcomeNotAnswered
 	}
+	for _, s := range steps {
+		if s.target == 0 {
+			return OutcomeForwardedAway
+		}
+	}
 	if box != nil {
 		if isVoicemail(box) {
 			return OutcomeVoicemail
 		}
 		return OutcomeHandledByModule
-	}
-	for _, s := range steps {
-		if s.target == 0 {
-			return OutcomeForwardedAway
-		}
 	}
 	last := steps[len(steps)-1]
 	e := last.causedBy
@@ -880,6 +903,10 @@ func (in *Interpreter) outcome(j *Journey, steps []*step, box *step) Outcome {
 		o = OutcomeBusy
 	case !last.rang():
 		o = OutcomeLostInAnnouncement
+	case !causedByCaller(e) && by != 0 && by == last.target && last.group:
+		// The group or iQueue gave up itself (maximum wait, no forward):
+		// a timeout is not an abandon (DOMAIN.md §3.5).
+		o = OutcomeTimedOut
 	case !causedByCaller(e) && by != 0 && in.dir.Lookup(by).Type != cdr.AccountIQueue && in.dir.Lookup(by).Type != cdr.AccountGroup:
 		o = OutcomeRejected
 	default:
@@ -897,10 +924,17 @@ func (in *Interpreter) events(steps []*step, trans []transition) []Event {
 		// A7: a module held the call before it rang.
 		if s.target != 0 && s.acc.Type != cdr.AccountIQueue && (i == 0 || isForward(trans[i-1].kind)) {
 			ring := s.ringStart
-			if ring.IsZero() && causedByCaller(s.causedBy) && !s.answered() {
-				ring = s.end
+			switch {
+			case !ring.IsZero():
+			case s.boxRow != nil:
+				ring = s.boxRow.link // a voicemail box answered: no module before it
+			case causedByCaller(s.causedBy) && !s.answered():
+				ring = s.end // the caller hung up in the module
 			}
-			if !ring.IsZero() && ring.Sub(s.arrival) >= in.rules.ModuleMinAnnouncement {
+			if s.boxRow != nil && !isVoicemail(s) && ring.Equal(s.boxRow.link) {
+				// A5: the module took the call itself.
+				ev = append(ev, Event{Kind: EventHandledByModule, At: s.arrival, To: s.target})
+			} else if !ring.IsZero() && ring.Sub(s.arrival) >= in.rules.ModuleMinAnnouncement {
 				ev = append(ev, Event{Kind: EventHandledByModule, At: s.arrival, To: s.target})
 			}
 		}
@@ -991,6 +1025,9 @@ func compareEntries(a, b *cdr.Entry) int {
 		cmp.Compare(a.CalledCallerID.Number, b.CalledCallerID.Number),
 		cmp.Compare(a.AnsweredElsewhere, b.AnsweredElsewhere),
 		cmp.Compare(a.CallLegUUID, b.CallLegUUID),
+		// Every other field, so that which of two conflicting copies
+		// is kept never depends on input order.
+		strings.Compare(fmt.Sprintf("%+v", *a), fmt.Sprintf("%+v", *b)),
 	)
 }
 

@@ -55,6 +55,7 @@ const (
 	OutcomeForwardedAway              // forwarded to an external number; the PBX lost sight of it
 	OutcomeNotAnswered                // an outgoing or internal call the other side did not answer
 	OutcomeHandledByModule            // a module (IVR, announcement) took the call and ended it
+	OutcomeTimedOut                   // a group or iQueue gave up itself (maximum wait reached, no forward)
 )
 
 // EventKind is something that happened during a journey.
@@ -84,7 +85,7 @@ const (
 	FlagRepairedTimes      Flag = 1 << iota // a timestamp was out of order and was repaired
 	FlagMissingEnd                          // the end time was empty and was taken from the other times
 	FlagPlaceholderAccount                  // an account id was not in the directory
-	FlagDuplicateEntry                      // the same entry id came twice with different content; the first was kept
+	FlagDuplicateEntry                      // the same entry id came twice with different content; the copy that sorts first (by every field) was kept
 	FlagNoCallID                            // the row had no callid and became a call of its own
 	FlagIncomplete                          // the rows do not describe a full call (no receiving row)
 	FlagReopened                            // the Assembler emitted this call before; late rows completed it
@@ -97,7 +98,7 @@ var (
 	directionNames = []string{"", "inbound", "outbound", "internal"}
 	rangeNames     = []string{"", "external", "internal"}
 	resultNames    = []string{"", "answered", "missed"}
-	outcomeNames   = []string{"unknown", "answered", "voicemail", "lost-in-announcement", "lost-while-ringing", "busy", "no-agent", "rejected", "forwarded-away", "not-answered", "handled-by-module"}
+	outcomeNames   = []string{"unknown", "answered", "voicemail", "lost-in-announcement", "lost-while-ringing", "busy", "no-agent", "rejected", "forwarded-away", "not-answered", "handled-by-module", "timed-out"}
 	eventNames     = []string{"", "forwarded-on-timeout", "forwarded-on-busy", "forwarded-always", "picked-up", "transferred", "transferred-attended", "handled-by-module", "parked", "voicemail", "rejected", "forwarded-external"}
 )
 
