@@ -4,6 +4,8 @@ import (
 	"container/heap"
 	"fmt"
 	"iter"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/starinsight/starinsight/cdr"
@@ -54,22 +56,32 @@ type Assembler struct {
 	watermark time.Time
 	calls     map[string]*pending // open and remembered calls
 	queue     pendingHeap         // open calls by newest timestamp
-	// emitted lists emitted calls in the order they were emitted, which is
-	// the order of their newest timestamp: the head is forgotten first.
+	// emitted lists emitted calls in the order they were emitted, roughly
+	// the order they are due in: the head is forgotten first (a call behind
+	// a later-due one waits for it, which only delays forgetting).
 	emitted []emittedCall
 	head    int // a.emitted[:head] are done with
 	open    int
 	scratch scratch
+	// recent holds the newest timestamps of the last rows; the data moves
+	// the watermark by their median, so one row with a wrong clock (a year
+	// ahead) cannot make every later call look late.
+	recent  [3]time.Time
+	nrecent int
 }
 
 type pending struct {
 	key    string
 	rows   []cdr.Entry
 	newest time.Time
-	index  int // in queue, while open
-	open   bool
-	gen    int // counts emissions, to skip stale entries of emitted
-	flags  Flag
+	// due is when the call counts as quiet: its newest timestamp, or the
+	// watermark when a row came in later than that (late rows get a full
+	// grace period to be joined by the rest of their call).
+	due   time.Time
+	index int // in queue, while open
+	open  bool
+	gen   int // counts emissions, to skip stale entries of emitted
+	flags Flag
 }
 
 type emittedCall struct {
@@ -111,33 +123,76 @@ func (a *Assembler) Add(e cdr.Entry) []Call {
 }
 
 func (a *Assembler) add(e cdr.Entry, emit func(Call)) {
-	key := e.CallID
-	if key == "" {
-		key = "\x00entry:" + fmt.Sprint(e.ID)
-	}
+	key := callKey(&e)
 	newest := latest(e.StartTime, e.RingingTime, e.LinkTime, e.CallResultTime)
+	due := newest
+	if a.watermark.After(due) {
+		due = a.watermark
+	}
 	p := a.calls[key]
 	switch {
 	case p == nil:
-		p = &pending{key: key, rows: make([]cdr.Entry, 0, 2), newest: newest}
-		if !a.watermark.IsZero() && newest.Add(a.retention).Before(a.watermark) {
+		p = &pending{key: key, rows: make([]cdr.Entry, 0, 2), newest: newest, due: due}
+		if !a.watermark.IsZero() && !newest.Add(a.retention).After(a.watermark) {
 			// Older than anything we still remember: it cannot be
-			// joined to the rest of its call any more.
+			// joined to rows of its call that came before.
 			p.flags |= FlagLateRows
 		}
 		a.calls[key] = p
 		a.reopen(p)
 	case !p.open:
+		if hasRow(p.rows, &e) {
+			// The same row exported again: nothing changes (L12).
+			a.advance(a.dataClock(newest), emit)
+			return
+		}
 		// Emitted already: late rows complete it, and it is emitted again.
 		p.flags |= FlagReopened
+		p.due = due
 		a.reopen(p)
 	}
 	p.rows = append(p.rows, e)
 	if newest.After(p.newest) {
 		p.newest = newest
+	}
+	if due.After(p.due) {
+		p.due = due
 		heap.Fix(&a.queue, p.index)
 	}
-	a.advance(newest, emit)
+	a.advance(a.dataClock(newest), emit)
+}
+
+// dataClock records a row's newest timestamp and returns the median of the
+// last few: the time the data itself says it is.
+func (a *Assembler) dataClock(t time.Time) time.Time {
+	a.recent[a.nrecent%len(a.recent)] = t
+	a.nrecent++
+	n := min(a.nrecent, len(a.recent))
+	var buf [len(a.recent)]time.Time
+	copy(buf[:], a.recent[:n])
+	slices.SortFunc(buf[:n], time.Time.Compare)
+	return buf[(n-1)/2]
+}
+
+func hasRow(rows []cdr.Entry, e *cdr.Entry) bool {
+	for i := range rows {
+		if rows[i] == *e {
+			return true
+		}
+	}
+	return false
+}
+
+// callKey is the key of the call a row belongs to: the site and the callid
+// (two PBXs may reuse ids), or the row's own id when it has no callid.
+func callKey(e *cdr.Entry) string {
+	if e.CallID == "" {
+		return e.Site + "\x00\x00entry:" + strconv.FormatInt(e.ID, 10)
+	}
+	if e.Site == "" {
+		return e.CallID
+	}
+	return e.Site + "\x00" + e.CallID
 }
 
 func (a *Assembler) reopen(p *pending) {
@@ -160,7 +215,7 @@ func (a *Assembler) advance(now time.Time, emit func(Call)) {
 	if now.After(a.watermark) {
 		a.watermark = now
 	}
-	for len(a.queue) > 0 && !a.queue[0].newest.Add(a.grace).After(a.watermark) {
+	for len(a.queue) > 0 && !a.queue[0].due.Add(a.grace).After(a.watermark) {
 		p := heap.Pop(&a.queue).(*pending)
 		a.close(p)
 		emit(a.emit(p))
@@ -169,7 +224,7 @@ func (a *Assembler) advance(now time.Time, emit func(Call)) {
 	for a.head < len(a.emitted) {
 		ec := a.emitted[a.head]
 		if ec.gen == ec.p.gen && !ec.p.open {
-			if ec.p.newest.Add(a.retention).After(a.watermark) {
+			if ec.p.due.Add(a.retention).After(a.watermark) {
 				break
 			}
 			delete(a.calls, ec.p.key)
@@ -261,12 +316,12 @@ func (in *Interpreter) Calls(rows iter.Seq2[cdr.Entry, error], opts ...Assembler
 	}
 }
 
-// pendingHeap orders calls by their newest timestamp, then key.
+// pendingHeap orders calls by when they are due, then key.
 type pendingHeap []*pending
 
 func (h pendingHeap) Len() int { return len(h) }
 func (h pendingHeap) Less(i, j int) bool {
-	if c := h[i].newest.Compare(h[j].newest); c != 0 {
+	if c := h[i].due.Compare(h[j].due); c != 0 {
 		return c < 0
 	}
 	return h[i].key < h[j].key

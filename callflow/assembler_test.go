@@ -2,6 +2,7 @@ package callflow_test
 
 import (
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"testing"
@@ -48,20 +49,86 @@ func TestAssemblerEmitsWhenGracePassed(t *testing.T) {
 	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
 	require.NoError(t, err)
 
-	// Call a ends at 60 s, b at 90 s; c starts at 200 s: its row moves the
-	// watermark past a's and b's end plus the grace.
+	// Call a ends at 60 s, b at 90 s. The data's clock is the median of
+	// the last three rows' newest times, so c (ends 260 s) alone does not
+	// move it past a's and b's end plus the grace; d (ends 360 s) does.
 	var got []string
 	got = append(got, callIDs(a.Add(directCall(1, "a", 0)))...)
 	got = append(got, callIDs(a.Add(directCall(2, "b", 30)))...)
-	if len(got) != 0 || a.Open() != 2 {
-		t.Fatalf("emitted %v with %d open before the grace passed; want nothing and 2 open", got, a.Open())
-	}
 	got = append(got, callIDs(a.Add(directCall(3, "c", 200)))...)
+	if len(got) != 0 || a.Open() != 3 {
+		t.Fatalf("emitted %v with %d open before the grace passed; want nothing and 3 open", got, a.Open())
+	}
+	got = append(got, callIDs(a.Add(directCall(4, "d", 300)))...)
 	if diff := cmp.Diff([]string{"a", "b"}, got); diff != "" {
 		t.Errorf("emitted calls (-want +got):\n%s", diff)
 	}
-	if rest := callIDs(a.Flush()); !slices.Equal(rest, []string{"c"}) || a.Open() != 0 {
-		t.Errorf("Flush = %v, open %d; want [c], 0", rest, a.Open())
+	if rest := callIDs(a.Flush()); !slices.Equal(rest, []string{"c", "d"}) || a.Open() != 0 {
+		t.Errorf("Flush = %v, open %d; want [c d], 0", rest, a.Open())
+	}
+}
+
+func TestAssemblerIgnoresOneWrongClock(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
+	require.NoError(t, err)
+	a.Add(directCall(1, "a", 0))
+	// A row dated a year ahead must not make every later call late.
+	a.Add(directCall(2, "future", 365*24*3600))
+	var got []callflow.Call
+	for i, start := range []int{100, 110, 120, 400, 410, 420} {
+		got = append(got, a.Add(directCall(int64(10+i), fmt.Sprint("c", i), start))...)
+	}
+	got = append(got, a.Flush()...)
+	for _, c := range got {
+		if c.Journey.Flags.Has(callflow.FlagLateRows) {
+			t.Errorf("call %s flagged late after one wrong clock", c.Journey.CallID)
+		}
+	}
+	if len(got) != 8 {
+		t.Errorf("got %d calls, want 8", len(got))
+	}
+}
+
+func TestAssemblerKeepsLateCallsTogether(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute), callflow.WithRetention(5*time.Minute))
+	require.NoError(t, err)
+	a.AdvanceTo(at(2000))
+	// Two rows of a call that is long past: they must stay one call.
+	first := directCall(1, "late", 0)
+	second := cdr.Entry{ID: 2, CallID: "late", CDRAccountID: 12, CallerAccountID: 12, CalledAccountID: 11, StartTime: at(0), CallResultTime: at(60)}
+	got := append(a.Add(first), a.Add(second)...)
+	got = append(got, a.Flush()...)
+	require.Len(t, got, 1, "late rows of one call split into several calls")
+	if got[0].Journey.Rows != 2 || !got[0].Journey.Flags.Has(callflow.FlagLateRows) {
+		t.Errorf("journey rows %d flags %v; want 2 rows, late-rows", got[0].Journey.Rows, got[0].Journey.Flags)
+	}
+}
+
+func TestAssemblerReexportDoesNotReopen(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute))
+	require.NoError(t, err)
+	a.Add(directCall(1, "a", 0))
+	require.Len(t, a.AdvanceTo(at(200)), 1)
+	if got := append(a.Add(directCall(1, "a", 0)), a.Flush()...); len(got) != 0 {
+		t.Errorf("the same row again re-emitted %d calls", len(got))
+	}
+}
+
+func TestAssemblerSeparatesSites(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in)
+	require.NoError(t, err)
+	x, y := directCall(1, "same", 0), directCall(2, "same", 0)
+	x.Site, y.Site = "Stuttgart", "Berlin"
+	a.Add(x)
+	a.Add(y)
+	got := a.Flush()
+	require.Len(t, got, 2, "two PBXs reusing a call id were merged")
+	if got[0].Journey.Site == got[1].Journey.Site {
+		t.Errorf("sites %q and %q", got[0].Journey.Site, got[1].Journey.Site)
 	}
 }
 

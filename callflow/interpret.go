@@ -3,9 +3,9 @@ package callflow
 import (
 	"cmp"
 	"fmt"
-	"strings"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/starinsight/starinsight/cdr"
@@ -1031,27 +1031,25 @@ func compareEntries(a, b *cdr.Entry) int {
 	)
 }
 
-// GroupByCall splits entries into calls: rows sharing a callid, in a
-// deterministic order (by callid). A row without a callid becomes a call of
-// its own, keyed by its entry id, so that it is never dropped.
+// GroupByCall splits entries into calls: rows sharing a site and a callid,
+// in a deterministic order (by site, then callid). A row without a callid
+// becomes a call of its own, keyed by its entry id, so that it is never
+// dropped.
 func GroupByCall(entries []cdr.Entry) [][]cdr.Entry {
 	idx := map[string]int{}
 	var groups [][]cdr.Entry
-	for _, e := range entries {
-		key := e.CallID
-		if key == "" {
-			key = "\x00entry:" + strconv.FormatInt(e.ID, 10)
-		}
-		i, ok := idx[key]
+	for i := range entries {
+		key := callKey(&entries[i])
+		g, ok := idx[key]
 		if !ok {
-			i = len(groups)
-			idx[key] = i
+			g = len(groups)
+			idx[key] = g
 			groups = append(groups, nil)
 		}
-		groups[i] = append(groups[i], e)
+		groups[g] = append(groups[g], entries[i])
 	}
 	slices.SortFunc(groups, func(a, b []cdr.Entry) int {
-		return cmp.Or(cmp.Compare(a[0].CallID, b[0].CallID), cmp.Compare(minID(a), minID(b)))
+		return cmp.Or(cmp.Compare(a[0].Site, b[0].Site), cmp.Compare(a[0].CallID, b[0].CallID), cmp.Compare(minID(a), minID(b)))
 	})
 	return groups
 }
@@ -1067,7 +1065,7 @@ func minID(es []cdr.Entry) int64 {
 func sortCalls(cs []Call) {
 	slices.SortFunc(cs, func(a, b Call) int {
 		return cmp.Or(a.Journey.Arrival.Compare(b.Journey.Arrival), cmp.Compare(a.Journey.CallID, b.Journey.CallID),
-			cmp.Compare(firstEntryID(a), firstEntryID(b)))
+			cmp.Compare(a.Journey.Site, b.Journey.Site), cmp.Compare(firstEntryID(a), firstEntryID(b)))
 	})
 }
 
