@@ -279,7 +279,9 @@ func (a *Assembler) emit(p *pending) Call {
 // Calls interprets a stream of rows, such as cdr.ReadCSV returns, and yields
 // each call as soon as it is complete, then the rest at the end. Errors
 // from the stream are passed on with a zero Call and the stream goes on;
-// the consumer decides whether to stop.
+// the consumer decides whether to stop. A row that came with an error but
+// has an id and a callid (a reader keeps what parsed of a bad row) is still
+// interpreted, so one bad value does not turn a call into a missed one.
 func (in *Interpreter) Calls(rows iter.Seq2[cdr.Entry, error], opts ...AssemblerOption) iter.Seq2[Call, error] {
 	return func(yield func(Call, error) bool) {
 		a, err := NewAssembler(in, opts...)
@@ -296,7 +298,12 @@ func (in *Interpreter) Calls(rows iter.Seq2[cdr.Entry, error], opts ...Assembler
 				if !yield(Call{}, err) {
 					return
 				}
-				continue
+				if e.ID == 0 || e.CallID == "" {
+					continue
+				}
+				// The reader kept what parsed of a bad row: interpret it
+				// rather than lose the row (the bad fields are zero and
+				// repaired or flagged like any other gap).
 			}
 			ready = ready[:0]
 			a.add(e, collect)

@@ -20,8 +20,9 @@
 //
 // # Durations
 //
-// Announcement = first ring − arrival; ring = answer − first ring (or end −
-// first ring); wait = announcement + ring; talk = end − answer; call = end −
+// Announcement = first ring − arrival; ring = stop − first ring, where stop
+// is the answer (a user's, or a voicemail box's) or else the end; wait =
+// announcement + ring; talk = end − answer; call = end −
 // arrival. They are never negative, and for an answered leg announcement +
 // ring + talk = call. Inconsistent timestamps are repaired by documented
 // rules and flagged, never dropped.
@@ -31,5 +32,6 @@
 // [Interpreter.InterpretAll] takes a whole batch; its output does not depend
 // on row order. For incremental exports and large files, [Assembler] and
 // [Interpreter.Calls] emit each call once it can no longer change (a grace
-// period after its newest timestamp), with memory bounded by the open calls.
+// period after its newest timestamp), with memory bounded by the open calls
+// and those emitted within the retention window.
 package callflow

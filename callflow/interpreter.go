@@ -14,9 +14,10 @@ type Rules struct {
 	// (IVR, announcement) holding the call (A7). Default 2 s.
 	ModuleMinAnnouncement time.Duration
 	// ForwardReason, when set, replaces the forward-reason heuristic (A6).
-	// It gets the target's row of the unanswered step and returns the
-	// event kind: EventForwardedOnBusy, EventForwardedAlways or
-	// EventForwardedOnTimeout.
+	// It gets the unanswered step's main row (the box's, else the target's
+	// own, else the step's first) and returns EventForwardedOnBusy,
+	// EventForwardedAlways or EventForwardedOnTimeout; any other answer
+	// falls back to the heuristic.
 	ForwardReason func(target cdr.Entry) EventKind
 }
 

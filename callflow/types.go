@@ -310,7 +310,9 @@ type Journey struct {
 	Arrival time.Time `json:"arrival"`
 	End     time.Time `json:"end"`
 	// Path lists the accounts the call passed, in order: every step's
-	// target, and after a group the user who answered it.
+	// target, each followed by the user who answered it when that is not
+	// the target (a group's member, a colleague who picked up). External
+	// numbers are not accounts and are left out.
 	Path []cdr.AccountID `json:"path"`
 
 	Answered   bool          `json:"answered"`
@@ -320,7 +322,8 @@ type Journey struct {
 	Answer      time.Time     `json:"answer,omitzero"`
 
 	// Announcement is the time before anything first rang; Wait is the time
-	// until a user answered (or, unanswered, until the caller gave up).
+	// until a user answered, a voicemail box answered, or the call left the
+	// PBX; otherwise until the end (J3).
 	Announcement time.Duration `json:"announcement"`
 	Wait         time.Duration `json:"wait"`
 	Talk         time.Duration `json:"talk"` // summed over every answered step (transfers)

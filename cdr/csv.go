@@ -144,8 +144,10 @@ var csvColumns = map[string]colKind{
 }
 
 // requiredColumns are the columns without which a row cannot be
-// interpreted at all, in the order MissingColumnError lists them.
-var requiredColumns = [...]string{"id", "callid", "cdraccountid", "calleraccountid", "calledaccountid", "starttime", "callresulttime"}
+// interpreted at all, in the order MissingColumnError lists them: the
+// ones ReadDB requires too. callresulttime is not among them: an empty
+// end is repaired by callflow (docs/interpretation.md, rule X1).
+var requiredColumns = [...]string{"id", "callid", "cdraccountid", "calleraccountid", "calledaccountid", "starttime"}
 
 // exportColumns is the writer's header; ExportColumns is a copy so that a
 // caller changing it cannot break the writer.
@@ -171,17 +173,27 @@ var ExportColumns = append([]string(nil), exportColumns[:]...)
 //
 // Columns are found by header name, case-insensitively; unknown columns are
 // ignored, and every column but id, callid, cdraccountid, calleraccountid,
-// calledaccountid, starttime and callresulttime may be absent. Missing
-// required columns end the sequence with one *MissingColumnError (a
-// malformed header with one *ParseError). A UTF-8
+// calledaccountid and starttime may be absent (the columns ReadDB requires;
+// without callresulttime every end is the zero time, which callflow
+// repairs, rule X1). Missing required columns end the sequence with one
+// *MissingColumnError (a malformed header with one *ParseError). A UTF-8
 // BOM, CRLF or LF line ends and blank lines are accepted.
 //
 // Values: booleans true/false (also 1/0, t/f, any case; empty is false),
 // integers (empty is 0), times dd.MM.yyyy HH:mm:ss in the location (empty
 // is the zero time), caller ids through ParseCallerID; text is kept as
-// written. A bad value or a malformed record yields a zero Entry and a
-// *ParseError naming the line and column, and reading goes on with the
-// next record; the caller may stop. A read error ends the sequence.
+// written.
+//
+// A row with bad values yields an error that reports every bad column of
+// the row: one *ParseError naming the line, column and value, or, when
+// several columns are bad, their *ParseErrors joined with errors.Join
+// (errors.As finds the first, in column order). The Entry that comes with
+// a value error holds the fields that parsed, the bad ones left zero, so a
+// caller may still use it (callflow.Calls does, when it has an id and a
+// callid). A malformed record (wrong number of fields, broken quoting, a
+// record over 1 MiB) yields a zero Entry and one *ParseError naming the
+// line. Either way reading goes on with the next record; the caller may
+// stop. A read error ends the sequence.
 //
 // Local times (docs/interpretation.md, rule X5): when the clocks go back,
 // a wall time such as 02:30 happens twice. starttime takes the first
@@ -273,8 +285,8 @@ func newRowDecoder(header string, fields []field, cfg csvConfig) (*rowDecoder, e
 	return d, nil
 }
 
-// decode converts one record. The first bad value, in column order, is
-// reported.
+// decode converts one record. Every bad value is reported, in column
+// order, and left zero in the Entry, which keeps the values that parsed.
 func (d *rowDecoder) decode(rec string, fields []field, line int) (Entry, error) {
 	if len(fields) != len(d.kinds) {
 		return Entry{}, &ParseError{Line: line, Err: fmt.Errorf("wrong number of fields: got %d, want %d", len(fields), len(d.kinds))}
@@ -282,6 +294,7 @@ func (d *rowDecoder) decode(rec string, fields []field, line int) (Entry, error)
 	e := Entry{Site: d.site}
 	// Times are resolved after the loop: the other times depend on starttime.
 	var walls [4]wallClock
+	var errs []error // nil unless a value is bad: the common row allocates nothing
 	for i, f := range fields {
 		k := d.kinds[i]
 		if k == colIgnore {
@@ -351,8 +364,8 @@ func (d *rowDecoder) decode(rec string, fields []field, line int) (Entry, error)
 		case colStartTimeFormatted:
 			e.StartTimeFormatted = v
 		}
-		if err != nil {
-			return Entry{}, &ParseError{Line: line, Column: d.names[i], Value: v, Err: err}
+		if err != nil { // the field stays zero: every parser returns zero with its error
+			errs = append(errs, &ParseError{Line: line, Column: d.names[i], Value: v, Err: err})
 		}
 	}
 	if walls[0].set {
@@ -371,7 +384,13 @@ func (d *rowDecoder) decode(rec string, fields []field, line int) (Entry, error)
 		}
 		*t = d.zone.time(first)
 	}
-	return e, nil
+	switch len(errs) {
+	case 0:
+		return e, nil
+	case 1:
+		return e, errs[0]
+	}
+	return e, errors.Join(errs...)
 }
 
 func parseAccountID(v string) (AccountID, error) {

@@ -37,7 +37,7 @@ func readAll(t testing.TB, data string, opts ...CSVOption) ([]Entry, []error) {
 	return entries, errs
 }
 
-// minimalHeader holds the required columns only.
+// minimalHeader holds the required columns and callresulttime.
 const minimalHeader = "id;callid;cdraccountid;calleraccountid;calledaccountid;starttime;callresulttime\n"
 
 func TestReadCSVExportFile(t *testing.T) {
@@ -240,8 +240,9 @@ func TestReadCSVMissingColumns(t *testing.T) {
 		header string
 		want   []string
 	}{
-		{"no time columns", "id;callid;cdraccountid;calleraccountid;calledaccountid;ringingtime\n", []string{"starttime", "callresulttime"}},
-		{"only id", "\"id\"\n", []string{"callid", "cdraccountid", "calleraccountid", "calledaccountid", "starttime", "callresulttime"}},
+		{"no starttime", "id;callid;cdraccountid;calleraccountid;calledaccountid;ringingtime;callresulttime\n", []string{"starttime"}},
+		{"only id", "\"id\"\n", []string{"callid", "cdraccountid", "calleraccountid", "calledaccountid", "starttime"}},
+		{"only times", "starttime;callresulttime\n", []string{"id", "callid", "cdraccountid", "calleraccountid", "calledaccountid"}},
 		{"callid misspelt", "id;call_id;cdraccountid;calleraccountid;calledaccountid;starttime;callresulttime\n", []string{"callid"}},
 	}
 	for _, tt := range tests {
@@ -263,6 +264,17 @@ func TestReadCSVMissingColumns(t *testing.T) {
 	}
 }
 
+func TestReadCSVWithoutCallResultTime(t *testing.T) {
+	// callresulttime is optional, as in ReadDB: the end stays zero and
+	// callflow repairs it (X1).
+	got, errs := readAll(t, "id;callid;cdraccountid;calleraccountid;calledaccountid;starttime\n1;c;10;0;10;02.03.2026 08:00:00\n", WithLocation(time.UTC))
+	require.Empty(t, errs)
+	want := []Entry{{ID: 1, CallID: "c", CDRAccountID: 10, CalledAccountID: 10, StartTime: time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
 func TestReadCSVBadValues(t *testing.T) {
 	data := minimalHeader[:len(minimalHeader)-1] + ";answered;linktime\n" + // line 1
 		"1;c;10;0;10;02.03.2026 08:00:00;02.03.2026 08:01:00;true;\n" + // 2 ok
@@ -277,39 +289,67 @@ func TestReadCSVBadValues(t *testing.T) {
 		"99999999999999999999;c;10;0;10;;;;\n" + // 12 out of range
 		"10;c;10;0;10;02.03.2026 8:00:00;;;\n" + // 13 bad layout
 		"11;c;10;0;10;02.03.2026 24:00:00;;;\n" + // 14 hour
-		"12;c;10;0;10;;;;\n" // 15 ok
-	type result struct {
-		ID     int64
+		"13;c;x;0;y;02.03.2026 08:00:00;soon;maybe;02.03.2026 08:00:30\n" + // 15 four bad values
+		"12;c;10;0;10;;;;\n" // 16 ok
+	at := func(h, m, s int) time.Time { return time.Date(2026, 3, 2, h, m, s, 0, time.UTC) }
+	type bad struct {
 		Line   int
 		Column string
 		Value  string
 	}
+	type result struct {
+		Entry Entry
+		Errs  []bad
+	}
 	var got []result
 	var msgs []string
-	for e, err := range ReadCSV(strings.NewReader(data)) {
+	for e, err := range ReadCSV(strings.NewReader(data), WithLocation(time.UTC)) {
+		r := result{Entry: e}
 		if err != nil {
-			var pe *ParseError
-			require.ErrorAs(t, err, &pe)
-			got = append(got, result{Line: pe.Line, Column: pe.Column, Value: pe.Value})
-			msgs = append(msgs, err.Error())
-			continue
+			// errors.As finds the first bad column, joined or not.
+			var first *ParseError
+			require.ErrorAs(t, err, &first)
+			errs := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+				require.Greater(t, len(errs), 1, "a single bad value is not joined")
+			}
+			for i, err := range errs {
+				pe, ok := err.(*ParseError)
+				require.True(t, ok, "error %d of line %d is %T, want *ParseError", i, first.Line, err)
+				if i == 0 {
+					require.Same(t, first, pe)
+				}
+				r.Errs = append(r.Errs, bad{pe.Line, pe.Column, pe.Value})
+				msgs = append(msgs, pe.Error())
+			}
 		}
-		got = append(got, result{ID: e.ID})
+		got = append(got, r)
+	}
+	ok := func(e Entry) Entry { // the fields every row above shares
+		e.CallID, e.CDRAccountID, e.CalledAccountID = "c", 10, 10
+		return e
 	}
 	want := []result{
-		{ID: 1},
-		{Line: 3, Column: "starttime", Value: "32.13.2026 10:00:00"},
-		{Line: 4, Column: "cdraccountid", Value: "x10"},
-		{Line: 5, Column: "answered", Value: "yes"},
-		{Line: 7},
-		{Line: 8},
-		{Line: 9, Column: "linktime", Value: "29.02.2026 10:00:00"},
-		{Line: 10},
-		{Line: 11},
-		{Line: 12, Column: "id", Value: "99999999999999999999"},
-		{Line: 13, Column: "starttime", Value: "02.03.2026 8:00:00"},
-		{Line: 14, Column: "starttime", Value: "02.03.2026 24:00:00"},
-		{ID: 12},
+		{Entry: ok(Entry{ID: 1, StartTime: at(8, 0, 0), CallResultTime: at(8, 1, 0), Answered: true})},
+		{Entry: ok(Entry{ID: 2, CallResultTime: at(8, 1, 0), Answered: true}),
+			Errs: []bad{{3, "starttime", "32.13.2026 10:00:00"}}},
+		{Entry: Entry{ID: 3, CallID: "c", CalledAccountID: 10, StartTime: at(8, 0, 0), CallResultTime: at(8, 1, 0), Answered: true},
+			Errs: []bad{{4, "cdraccountid", "x10"}}},
+		{Entry: Entry{ID: 4, CallID: "multi\nline", CDRAccountID: 10, CalledAccountID: 10, StartTime: at(8, 0, 0), CallResultTime: at(8, 1, 0)},
+			Errs: []bad{{5, "answered", "yes"}}},
+		{Errs: []bad{{Line: 7}}}, // a malformed record yields a zero Entry
+		{Errs: []bad{{Line: 8}}},
+		{Entry: ok(Entry{ID: 7, StartTime: at(8, 0, 0), CallResultTime: at(8, 1, 0), Answered: true}),
+			Errs: []bad{{9, "linktime", "29.02.2026 10:00:00"}}},
+		{Errs: []bad{{Line: 10}}},
+		{Errs: []bad{{Line: 11}}},
+		{Entry: ok(Entry{}), Errs: []bad{{12, "id", "99999999999999999999"}}},
+		{Entry: ok(Entry{ID: 10}), Errs: []bad{{13, "starttime", "02.03.2026 8:00:00"}}},
+		{Entry: ok(Entry{ID: 11}), Errs: []bad{{14, "starttime", "02.03.2026 24:00:00"}}},
+		{Entry: Entry{ID: 13, CallID: "c", StartTime: at(8, 0, 0), LinkTime: at(8, 0, 30)},
+			Errs: []bad{{15, "cdraccountid", "x"}, {15, "calledaccountid", "y"}, {15, "callresulttime", "soon"}, {15, "answered", "maybe"}}},
+		{Entry: ok(Entry{ID: 12})},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("results mismatch (-want +got):\n%s", diff)
@@ -326,9 +366,52 @@ func TestReadCSVBadValues(t *testing.T) {
 		`cdr: line 12, column "id": invalid integer "99999999999999999999": value out of range`,
 		`cdr: line 13, column "starttime": invalid time "02.03.2026 8:00:00": want dd.MM.yyyy HH:mm:ss`,
 		`cdr: line 14, column "starttime": invalid time "02.03.2026 24:00:00": field out of range`,
+		`cdr: line 15, column "cdraccountid": invalid integer "x": invalid syntax`,
+		`cdr: line 15, column "calledaccountid": invalid integer "y": invalid syntax`,
+		`cdr: line 15, column "callresulttime": invalid time "soon": want dd.MM.yyyy HH:mm:ss`,
+		`cdr: line 15, column "answered": invalid boolean "maybe": want true or false`,
 	}
 	if diff := cmp.Diff(wantMsgs, msgs); diff != "" {
 		t.Errorf("messages mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestReadCSVSeveralBadValues(t *testing.T) {
+	// The joined error of a row answers errors.Is for every cause and
+	// prints one line per bad column.
+	_, errs := readAll(t, minimalHeader[:len(minimalHeader)-1]+";answered\n"+
+		"99999999999999999999;c;1;0;1;;;nope\n")
+	require.Len(t, errs, 1)
+	if !errors.Is(errs[0], strconv.ErrRange) || !errors.Is(errs[0], errBool) {
+		t.Errorf("errors.Is(%v, ErrRange / errBool) = false, want true for both", errs[0])
+	}
+	want := `cdr: line 2, column "id": invalid integer "99999999999999999999": value out of range` + "\n" +
+		`cdr: line 2, column "answered": invalid boolean "nope": want true or false`
+	require.EqualError(t, errs[0], want)
+}
+
+func TestReadCSVBadRowKeepsCallID(t *testing.T) {
+	// What callflow.Calls relies on: a row with a bad value still names its
+	// row and its call, and its other times are resolved as usual (X5).
+	const header = "id;callid;cdraccountid;calleraccountid;calledaccountid;starttime;ringingtime;linktime;callresulttime;duration\n"
+	var entries []Entry
+	var errs []error
+	for e, err := range ReadCSV(strings.NewReader(header+
+		"1;c;1;0;1;25.10.2026 02:50:00;25.10.2026 02:55:00;25.10.2026 02:10:00;25.10.2026 02:20:00;ten\n"), WithLocation(berlin(t))) {
+		entries, errs = append(entries, e), append(errs, err)
+	}
+	require.Len(t, errs, 1)
+	var pe *ParseError
+	require.ErrorAs(t, errs[0], &pe)
+	require.Equal(t, "duration", pe.Column)
+	e := entries[0]
+	require.Equal(t, int64(1), e.ID)
+	require.Equal(t, "c", e.CallID)
+	require.Zero(t, e.Duration)
+	utc := func(h, m int) time.Time { return time.Date(2026, 10, 25, h, m, 0, 0, time.UTC) }
+	type times struct{ Start, Ring, Link, End time.Time }
+	if diff := cmp.Diff(times{utc(0, 50), utc(0, 55), utc(1, 10), utc(1, 20)}, times{e.StartTime, e.RingingTime, e.LinkTime, e.CallResultTime}); diff != "" {
+		t.Errorf("times mismatch (-want +got):\n%s", diff)
 	}
 }
 

@@ -47,11 +47,6 @@ const DefaultDBBatchSize = 5000
 // WithTable says otherwise.
 const DefaultDBTable = "cdrdata"
 
-// ErrMissingColumn matches, with errors.Is, the error of any reader whose
-// input lacks a required column: a *MissingColumnError from ReadCSV, a
-// *DBError wrapping it from ReadDB.
-var ErrMissingColumn = errors.New("required column missing")
-
 // DBError reports a problem with one column of the call-list table: a value
 // of row ID that could not be converted, or (ID 0, Err wrapping
 // ErrMissingColumn) a required column the table lacks.

@@ -42,6 +42,11 @@ func (e *ParseError) Error() string {
 // Unwrap returns Err, so errors.Is sees causes such as strconv.ErrRange.
 func (e *ParseError) Unwrap() error { return e.Err }
 
+// ErrMissingColumn matches, with errors.Is, the error of any reader whose
+// input lacks a required column: a *MissingColumnError from ReadCSV, a
+// *DBError wrapping it from ReadDB.
+var ErrMissingColumn = errors.New("required column missing")
+
 // MissingColumnError reports required columns absent from a header. It is
 // returned once per file: without those columns no row can be read.
 type MissingColumnError struct {

@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -9,9 +10,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// FuzzReadCSV: no input may panic the reader, and every row it accepts
-// must survive CSVWriter and ReadCSV unchanged (bar the columns the writer
-// does not write).
+// FuzzReadCSV: no input may panic the reader; every row it accepts
+// without error must survive CSVWriter and ReadCSV unchanged (bar the
+// columns the writer does not write); a row error is one *ParseError or
+// several joined, all of one line, and only a value error (one naming a
+// column) comes with a non-zero Entry.
 func FuzzReadCSV(f *testing.F) {
 	if data, err := os.ReadFile("testdata/export.csv"); err == nil {
 		f.Add(data)
@@ -23,11 +26,31 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte(minimalHeader + "1;c;1;0;1;;\n2;\"c;1;0;1;;\n"))
 	f.Add([]byte("id;callid;cdraccountid;calleraccountid;calledaccountid;starttime;callresulttime;answered;answeredelsewhere;channelname;starttimeformatted\n" +
 		"-1;;+5;0;1;31.12.9999 23:59:59;01.01.0000 00:00:00;T;7;ch;fmt\n"))
+	f.Add([]byte("id;callid;cdraccountid;calleraccountid;calledaccountid;starttime;answered\n" +
+		"x;c;1;y;1;02.03.2026 08:00:00;maybe\n1;c;1;0;1;;t\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var rows []Entry
 		for e, err := range ReadCSV(bytes.NewReader(data)) {
 			if err == nil {
 				rows = append(rows, e)
+				continue
+			}
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				continue // the header, a read error
+			}
+			errs := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				errs = j.Unwrap()
+			}
+			for _, err := range errs {
+				p, ok := err.(*ParseError)
+				if !ok || p.Line != pe.Line || (p.Column == "") != (pe.Column == "") {
+					t.Fatalf("row error %v: part %#v is not a *ParseError of the same kind and line", err, err)
+				}
+			}
+			if pe.Column == "" && e != (Entry{}) {
+				t.Fatalf("malformed record (%v) came with a non-zero entry %+v", err, e)
 			}
 		}
 		if len(rows) == 0 {

@@ -624,7 +624,8 @@ func (b *builder) forwardAway(u *acct, t time.Time) {
 		spec.end = at(ring, g.secs(10, 30))
 	}
 	b.add(spec)
-	b.leg(u)
+	// No leg: an external number is no account (A13); u's own step has
+	// its leg if its forward reason gives one.
 	b.event(callflow.EventForwardedExternal)
 	b.terminal = callflow.OutcomeForwardedAway
 }
