@@ -365,7 +365,14 @@ func normalize(kind valueKind, v string, loc *time.Location) (string, error) {
 		if err != nil {
 			return "", fmt.Errorf("want an RFC 3339 time such as 2026-03-02T10:00:05+01:00 (or nothing), got %q", v)
 		}
-		return fmtTime(t, loc), nil
+		// The written form must read back as the same instant: RFC 3339
+		// has no seconds in offsets (old local mean times) and only
+		// four-digit years.
+		out := fmtTime(t, loc)
+		if back, err := time.Parse(time.RFC3339, out); err != nil || !back.Equal(t) {
+			return "", fmt.Errorf("time %q cannot be written back exactly in the scenario's zone (offset with seconds or a year outside 0000-9999)", v)
+		}
+		return out, nil
 	case kindNumber:
 		p, err := cdr.ParsePhoneNumber(v)
 		if err != nil {

@@ -61,6 +61,11 @@ func FuzzParseScenario(f *testing.F) {
 		"-- scenario --\nname: times\ntimezone: UTC\n-- export.csv --\n\"id\"\n-- legs --\narrival=2026-03-02T10:00:05+01:00 range=Range(0) ring=90s callercid=\"Anna \\\"A\\\" (11)\" flags= entries=1,+2\n-- journeys --\n# none\noutcome=unknown events=picked-up:1>2@1:2:3 path=\n",
 		"-- scenario --\n-- export.csv --\n \n-- legs --\n-- journeys --\n",
 		"-- scenario --\nDescription: capitalised\n-- export.csv --\n\"id\"\n-- legs --\nline=a=b\n-- journeys --\n",
+		// Found by this fuzzer: a '#' in a name, offsets with seconds.
+		"-- journeys --\n-- legs --\n-- export.csv --\n0\n-- scenario --\nname:#",
+		"-- scenario --\nname: \"call #2\"\nrules: a,#b\n-- export.csv --\n\"id\"\n",
+		"-- scenario --\n-- export.csv --\n\"id\"\n-- legs --\narrival=0000-10-01T0:00:00+00:00\n",
+		"-- scenario --\ntimezone: Africa/Monrovia\n-- export.csv --\n\"id\"\n-- legs --\narrival=1970-01-01T10:00:00Z\n",
 	} {
 		f.Add([]byte(v))
 	}

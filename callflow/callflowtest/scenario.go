@@ -226,7 +226,11 @@ func (s *Scenario) parseHeader(lines [][]byte, sec *section) error {
 			return &ParseError{File: s.File, Section: sec.name, Line: i + 1, Err: fmt.Errorf("key %q again (first on line %d)", key, prev)}
 		}
 		seen[key] = i + 1
-		if err := s.setHeader(key, stripComment(value)); err != nil {
+		v, err := headerValue(value)
+		if err == nil {
+			err = s.setHeader(key, v)
+		}
+		if err != nil {
 			return &ParseError{File: s.File, Section: sec.name, Line: i + 1, Err: err}
 		}
 	}
@@ -263,6 +267,32 @@ func isKeyword(s string) bool {
 	return true
 }
 
+// headerValue reads a header value: plain text up to a "# comment", or a
+// Go-quoted string (which Format writes when the text would not survive
+// plain: a '#', a line break, surrounding space).
+func headerValue(v string) (string, error) {
+	v = strings.TrimSpace(v)
+	if !strings.HasPrefix(v, `"`) {
+		return stripComment(v), nil
+	}
+	q, err := strconv.QuotedPrefix(v)
+	if err != nil {
+		return "", fmt.Errorf("bad quoted value %s: %w", v, err)
+	}
+	if rest := strings.TrimSpace(v[len(q):]); rest != "" && !strings.HasPrefix(rest, "#") {
+		return "", fmt.Errorf("text after the quoted value: %q", rest)
+	}
+	return strconv.Unquote(q)
+}
+
+// headerText writes a header value so that headerValue reads it back.
+func headerText(v string) string {
+	if v == strings.TrimSpace(v) && !strings.ContainsAny(v, "#\"\n\r") {
+		return v
+	}
+	return strconv.Quote(v)
+}
+
 // stripComment removes a trailing "# comment" (a '#' after white space).
 func stripComment(v string) string {
 	for i := 1; i < len(v); i++ {
@@ -283,6 +313,11 @@ func (s *Scenario) setHeader(key, value string) error {
 		s.Name = value
 	case "rules":
 		s.Rules = strings.FieldsFunc(value, func(r rune) bool { return r == ' ' || r == '\t' || r == ',' })
+		for _, r := range s.Rules {
+			if strings.ContainsAny(r, "#\"") {
+				return fmt.Errorf("rules: %q is not a rule id (such as A3 or L12)", r)
+			}
+		}
 	case "timezone":
 		loc, err := time.LoadLocation(value)
 		if err != nil || value == "" {
@@ -417,7 +452,7 @@ func Format(s *Scenario) []byte {
 	var b bytes.Buffer
 	b.WriteString("-- scenario --\n")
 	if s.Name != "" {
-		fmt.Fprintf(&b, "name: %s\n", s.Name)
+		fmt.Fprintf(&b, "name: %s\n", headerText(s.Name))
 	}
 	if len(s.Rules) > 0 {
 		fmt.Fprintf(&b, "rules: %s\n", strings.Join(s.Rules, " "))
