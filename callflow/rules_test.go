@@ -13,7 +13,7 @@ import (
 // These cases pin rules at their edges, each found by review: small
 // hand-written calls whose right answer follows from docs/interpretation.md.
 
-func rulesInterpreter(t *testing.T) *callflow.Interpreter {
+func rulesInterpreter(t testing.TB) *callflow.Interpreter {
 	t.Helper()
 	dir, err := cdr.NewDirectory(
 		cdr.Account{ID: 11, Type: cdr.AccountUser, Name: "Anna Agent"},

@@ -179,7 +179,7 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 	if s[0] == '+' || p.InternationalPrefix != "" && strings.HasPrefix(s, p.InternationalPrefix) {
 		s = strings.Replace(s, "(0)", "", 1)
 	}
-	if strings.ContainsAny(s, numberSeparators) {
+	if hasSeparator(s) {
 		var b strings.Builder
 		b.Grow(len(s))
 		for i := 0; i < len(s); i++ {
@@ -207,6 +207,18 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 		return PhoneNumber{kind: NumberE164, digits: p.CountryCode + p.AreaCode + s}
 	}
 	return PhoneNumber{kind: NumberOther, digits: s}
+}
+
+// hasSeparator is strings.ContainsAny(s, numberSeparators) without building
+// a character set on every call (Normalize runs once per leg).
+func hasSeparator(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '-', '/', '.', '(', ')', '\t':
+			return true
+		}
+	}
+	return false
 }
 
 func allDigits(s string) bool {

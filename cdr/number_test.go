@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -140,5 +141,14 @@ func TestNumberKindString(t *testing.T) {
 	want := []string{"none", "withheld", "internal", "e164", "other", "NumberKind(9)"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestHasSeparatorMatchesTheSet(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		s := string([]byte{byte(c)})
+		if got, want := hasSeparator(s), strings.Contains(numberSeparators, s); got != want {
+			t.Errorf("hasSeparator(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
