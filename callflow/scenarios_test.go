@@ -84,3 +84,41 @@ func TestScenarioCorpus(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleIndexInDoc keeps the rule → scenario index at the end of
+// docs/interpretation.md true: it must list, for every rule, exactly the
+// scenarios whose rules: line names it. On a mismatch it prints the index
+// to paste.
+func TestRuleIndexInDoc(t *testing.T) {
+	doc, err := os.ReadFile("../docs/interpretation.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, m := range regexp.MustCompile(`(?m)^- \*\*([ALXJ][0-9]+)\b`).FindAllSubmatch(doc, -1) {
+		rules = append(rules, string(m[1]))
+	}
+	paths, err := filepath.Glob(filepath.Join(scenarioDir, "*.scenario"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	by := map[string][]string{}
+	for _, p := range paths {
+		s, err := callflowtest.Load(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range s.Rules {
+			base := filepath.Base(p)
+			by[r] = append(by[r], "["+strings.TrimSuffix(base, ".scenario")+"](../callflow/testdata/scenarios/"+base+")")
+		}
+	}
+	var b strings.Builder
+	b.WriteString("| rule | pinned by |\n|---|---|\n")
+	for _, r := range rules {
+		b.WriteString("| " + r + " | " + strings.Join(by[r], ", ") + " |\n")
+	}
+	if !strings.Contains(string(doc), b.String()) {
+		t.Errorf("docs/interpretation.md: the rule index is out of date; replace it with:\n\n%s", b.String())
+	}
+}
