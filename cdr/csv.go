@@ -62,93 +62,6 @@ func newCSVConfig(opts []CSVOption) (csvConfig, error) {
 	return c, nil
 }
 
-// colKind identifies a call-list column; it drives both the reader and the
-// writer so that the two cannot disagree.
-type colKind uint8
-
-const (
-	colIgnore colKind = iota
-	colID
-	colCallID
-	colCallStepID
-	colCallLegUUID
-	colChannelName
-	colCDRAccountID
-	colCallerAccountID
-	colCalledAccountID
-	colCallerCallerID
-	colCalledCallerID
-	colServiceID
-	colStartTime
-	colRingingTime
-	colLinkTime
-	colCallResultTime
-	colCallResult
-	colCallResultCausedBy
-	colLineID
-	colLineName
-	colCallbackNumber
-	colCallbackNumberExtern
-	colAnsweredElsewhere
-	colIncoming
-	colAnswered
-	colHasVoicemail
-	colHasMonitor
-	colHasFax
-	colDeleted
-	colPrivateCall
-	colSummaryStep
-	colDuration
-	colLogin
-	colStartTimeFormatted
-	numColKinds
-)
-
-// csvColumns maps lower-case header names to columns. Both spellings of
-// answeredelsewhere occur: the export misspells it, the database does not.
-var csvColumns = map[string]colKind{
-	"id":                   colID,
-	"callid":               colCallID,
-	"callstepid":           colCallStepID,
-	"callleguuid":          colCallLegUUID,
-	"channelname":          colChannelName,
-	"cdraccountid":         colCDRAccountID,
-	"calleraccountid":      colCallerAccountID,
-	"calledaccountid":      colCalledAccountID,
-	"callercallerid":       colCallerCallerID,
-	"calledcallerid":       colCalledCallerID,
-	"serviceid":            colServiceID,
-	"starttime":            colStartTime,
-	"ringingtime":          colRingingTime,
-	"linktime":             colLinkTime,
-	"callresulttime":       colCallResultTime,
-	"callresult":           colCallResult,
-	"callresultcausedby":   colCallResultCausedBy,
-	"lineid":               colLineID,
-	"linename":             colLineName,
-	"callbacknumber":       colCallbackNumber,
-	"callbacknumberextern": colCallbackNumberExtern,
-	"answeredelswhere":     colAnsweredElsewhere,
-	"answeredelsewhere":    colAnsweredElsewhere,
-	"incoming":             colIncoming,
-	"answered":             colAnswered,
-	"hasvoicemail":         colHasVoicemail,
-	"hasmonitor":           colHasMonitor,
-	"hasfax":               colHasFax,
-	"deleted":              colDeleted,
-	"privatecall":          colPrivateCall,
-	"summarystep":          colSummaryStep,
-	"duration":             colDuration,
-	"login":                colLogin,
-	"starttimeformatted":   colStartTimeFormatted,
-}
-
-// requiredColumns are the columns without which a row cannot be
-// interpreted at all, in the order MissingColumnError lists them: the
-// ones ReadDB requires too. callresulttime is not among them: an empty
-// end is repaired by callflow (docs/interpretation.md, rule X1).
-var requiredColumns = [...]string{"id", "callid", "cdraccountid", "calleraccountid", "calledaccountid", "starttime"}
-
 // exportColumns is the writer's header; ExportColumns is a copy so that a
 // caller changing it cannot break the writer.
 var exportColumns = [...]string{
@@ -267,7 +180,7 @@ func newRowDecoder(header string, fields []field, cfg csvConfig) (*rowDecoder, e
 	for i, f := range fields {
 		name := strings.TrimSpace(f.value(header))
 		d.names[i] = name
-		k := csvColumns[strings.ToLower(name)]
+		k := columnsByName[strings.ToLower(name)]
 		if k != colIgnore && !seen[k] { // the first of duplicate columns wins
 			d.kinds[i] = k
 			seen[k] = true
@@ -275,7 +188,7 @@ func newRowDecoder(header string, fields []field, cfg csvConfig) (*rowDecoder, e
 	}
 	var missing []string
 	for _, name := range requiredColumns {
-		if !seen[csvColumns[name]] {
+		if !seen[columnsByName[name]] {
 			missing = append(missing, name)
 		}
 	}
@@ -879,7 +792,7 @@ func (cw *CSVWriter) writeHeader() error {
 var exportKinds = func() []colKind {
 	ks := make([]colKind, len(exportColumns))
 	for i, c := range exportColumns {
-		ks[i] = csvColumns[c]
+		ks[i] = columnsByName[c]
 	}
 	return ks
 }()

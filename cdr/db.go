@@ -420,107 +420,22 @@ func (r *dbReader) batch(ctx context.Context, after int64) (out []dbRow, last in
 	return out, last, n, nil
 }
 
-// The Entry fields a column can fill.
-type dbField uint8
-
-const (
-	dbSkip dbField = iota
-	dbID
-	dbCallID
-	dbCallStepID
-	dbCallLegUUID
-	dbChannelName
-	dbCDRAccountID
-	dbCallerAccountID
-	dbCalledAccountID
-	dbCallerCallerID
-	dbCalledCallerID
-	dbServiceID
-	dbStartTime
-	dbRingingTime
-	dbLinkTime
-	dbCallResultTime
-	dbCallResult
-	dbCallResultCausedBy
-	dbLineID
-	dbLineName
-	dbCallbackNumber
-	dbCallbackNumberExtern
-	dbAnsweredElsewhere
-	dbIncoming
-	dbAnswered
-	dbHasVoicemail
-	dbHasMonitor
-	dbHasFax
-	dbDeleted
-	dbPrivateCall
-	dbSummaryStep
-	dbDuration
-	dbLogin
-	dbStartTimeFormatted
-)
-
-var dbColumns = map[string]dbField{
-	"id":                   dbID,
-	"callid":               dbCallID,
-	"callstepid":           dbCallStepID,
-	"callleguuid":          dbCallLegUUID,
-	"channelname":          dbChannelName,
-	"cdraccountid":         dbCDRAccountID,
-	"calleraccountid":      dbCallerAccountID,
-	"calledaccountid":      dbCalledAccountID,
-	"callercallerid":       dbCallerCallerID,
-	"calledcallerid":       dbCalledCallerID,
-	"serviceid":            dbServiceID,
-	"starttime":            dbStartTime,
-	"ringingtime":          dbRingingTime,
-	"linktime":             dbLinkTime,
-	"callresulttime":       dbCallResultTime,
-	"callresult":           dbCallResult,
-	"callresultcausedby":   dbCallResultCausedBy,
-	"lineid":               dbLineID,
-	"linename":             dbLineName,
-	"callbacknumber":       dbCallbackNumber,
-	"callbacknumberextern": dbCallbackNumberExtern,
-	"answeredelsewhere":    dbAnsweredElsewhere,
-	"answeredelswhere":     dbAnsweredElsewhere,
-	"incoming":             dbIncoming,
-	"answered":             dbAnswered,
-	"hasvoicemail":         dbHasVoicemail,
-	"hasmonitor":           dbHasMonitor,
-	"hasfax":               dbHasFax,
-	"deleted":              dbDeleted,
-	"privatecall":          dbPrivateCall,
-	"summarystep":          dbSummaryStep,
-	"duration":             dbDuration,
-	"login":                dbLogin,
-	"starttimeformatted":   dbStartTimeFormatted,
-}
-
-// dbRequired are the columns without which rows cannot be interpreted.
-var dbRequired = []dbField{dbID, dbCallID, dbCDRAccountID, dbCallerAccountID, dbCalledAccountID, dbStartTime}
-
-var dbRequiredNames = map[dbField]string{
-	dbID: "id", dbCallID: "callid", dbCDRAccountID: "cdraccountid",
-	dbCallerAccountID: "calleraccountid", dbCalledAccountID: "calledaccountid", dbStartTime: "starttime",
-}
-
 // dbMapping maps the result columns of one query to Entry fields.
 type dbMapping struct {
-	fields  []dbField
+	fields  []colKind
 	zoned   []bool // the column's type carries a time zone
 	id      int    // index of the id column
 	missing []string
 }
 
 func (r *dbReader) mapColumns(rows *sql.Rows, cols []string) dbMapping {
-	m := dbMapping{fields: make([]dbField, len(cols)), zoned: make([]bool, len(cols)), id: -1}
-	seen := make(map[dbField]bool, len(cols))
+	m := dbMapping{fields: make([]colKind, len(cols)), zoned: make([]bool, len(cols)), id: -1}
+	seen := make(map[colKind]bool, len(cols))
 	for i, c := range cols {
-		f := dbColumns[strings.ToLower(strings.TrimSpace(c))]
+		f := columnsByName[strings.ToLower(strings.TrimSpace(c))]
 		m.fields[i] = f
 		seen[f] = true
-		if f == dbID && m.id < 0 {
+		if f == colID && m.id < 0 {
 			m.id = i
 		}
 	}
@@ -530,9 +445,9 @@ func (r *dbReader) mapColumns(rows *sql.Rows, cols []string) dbMapping {
 			m.zoned[i] = strings.Contains(name, "TIMESTAMPTZ") || strings.Contains(name, "WITH TIME ZONE")
 		}
 	}
-	for _, f := range dbRequired {
-		if !seen[f] {
-			m.missing = append(m.missing, dbRequiredNames[f])
+	for _, name := range requiredColumns {
+		if !seen[columnsByName[name]] {
+			m.missing = append(m.missing, name)
 		}
 	}
 	return m
@@ -546,83 +461,83 @@ func (r *dbReader) convert(id int64, cols []string, m dbMapping, vals []any) dbR
 	loc := r.cfg.loc
 	for i, f := range m.fields {
 		v := vals[i]
-		if f == dbSkip || f == dbID || v == nil {
+		if f == colIgnore || f == colID || v == nil {
 			continue
 		}
 		var err error
 		switch f {
-		case dbCallID:
+		case colCallID:
 			e.CallID, err = dbString(v, loc)
-		case dbCallStepID:
+		case colCallStepID:
 			e.CallStepID, err = dbString(v, loc)
-		case dbCallLegUUID:
+		case colCallLegUUID:
 			e.CallLegUUID, err = dbString(v, loc)
-		case dbChannelName:
+		case colChannelName:
 			e.ChannelName, err = dbString(v, loc)
-		case dbCDRAccountID:
+		case colCDRAccountID:
 			e.CDRAccountID, err = dbAccount(v)
-		case dbCallerAccountID:
+		case colCallerAccountID:
 			e.CallerAccountID, err = dbAccount(v)
-		case dbCalledAccountID:
+		case colCalledAccountID:
 			e.CalledAccountID, err = dbAccount(v)
-		case dbAnsweredElsewhere:
+		case colAnsweredElsewhere:
 			var a AccountID
 			if a, err = dbAccount(v); err == nil && a != 0 {
 				e.AnsweredElsewhere = a
 			}
-		case dbCallerCallerID:
+		case colCallerCallerID:
 			var s string
 			s, err = dbString(v, loc)
 			e.CallerCallerID = ParseCallerID(s)
-		case dbCalledCallerID:
+		case colCalledCallerID:
 			var s string
 			s, err = dbString(v, loc)
 			e.CalledCallerID = ParseCallerID(s)
-		case dbServiceID:
+		case colServiceID:
 			e.ServiceID, err = dbInt(v)
-		case dbDuration:
+		case colDuration:
 			e.Duration, err = dbInt(v)
-		case dbStartTime:
+		case colStartTime:
 			e.StartTime, err = dbTime(v, m.zoned[i], loc)
-		case dbRingingTime:
+		case colRingingTime:
 			e.RingingTime, err = dbTime(v, m.zoned[i], loc)
-		case dbLinkTime:
+		case colLinkTime:
 			e.LinkTime, err = dbTime(v, m.zoned[i], loc)
-		case dbCallResultTime:
+		case colCallResultTime:
 			e.CallResultTime, err = dbTime(v, m.zoned[i], loc)
-		case dbCallResult:
+		case colCallResult:
 			var s string
 			s, err = dbString(v, loc)
 			e.CallResult = CallResult(s)
-		case dbCallResultCausedBy:
+		case colCallResultCausedBy:
 			e.CallResultCausedBy, err = dbString(v, loc)
-		case dbLineID:
+		case colLineID:
 			e.LineID, err = dbString(v, loc)
-		case dbLineName:
+		case colLineName:
 			e.LineName, err = dbString(v, loc)
-		case dbCallbackNumber:
+		case colCallbackNumber:
 			e.CallbackNumber, err = dbString(v, loc)
-		case dbLogin:
+		case colLogin:
 			e.Login, err = dbString(v, loc)
-		case dbStartTimeFormatted:
+		case colStartTimeFormatted:
 			e.StartTimeFormatted, err = dbString(v, loc)
-		case dbCallbackNumberExtern:
+		case colCallbackNumberExtern:
 			e.CallbackNumberExtern, err = dbBool(v)
-		case dbIncoming:
+		case colIncoming:
 			e.Incoming, err = dbBool(v)
-		case dbAnswered:
+		case colAnswered:
 			e.Answered, err = dbBool(v)
-		case dbHasVoicemail:
+		case colHasVoicemail:
 			e.HasVoicemail, err = dbBool(v)
-		case dbHasMonitor:
+		case colHasMonitor:
 			e.HasMonitor, err = dbBool(v)
-		case dbHasFax:
+		case colHasFax:
 			e.HasFax, err = dbBool(v)
-		case dbDeleted:
+		case colDeleted:
 			e.Deleted, err = dbBool(v)
-		case dbPrivateCall:
+		case colPrivateCall:
 			e.PrivateCall, err = dbBool(v)
-		case dbSummaryStep:
+		case colSummaryStep:
 			e.SummaryStep, err = dbBool(v)
 		}
 		if err != nil {
