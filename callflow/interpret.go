@@ -769,14 +769,20 @@ func (in *Interpreter) outgoingLeg(rs []*row, steps []*step, nums *numberCache) 
 			l.CausedByAccountID = by
 		}
 	}
-	// An internal call is answered when the callee answered (not a mailbox).
+	// An internal call is answered when the callee answered (not a
+	// mailbox): the callee's step says. Without a step for the callee (a
+	// consultation inside a transferred call, or the callee's row not
+	// written yet) the caller's own row is all there is.
 	if e.CalledAccountID != 0 {
-		l.Answer = time.Time{}
 		for _, s := range steps {
-			if s.answered() {
-				l.Answer = s.answer
-				break
+			if s.target != e.CalledAccountID {
+				continue
 			}
+			l.Answer = time.Time{}
+			if s.answered() && !s.answer.Before(l.Arrival) {
+				l.Answer = s.answer
+			}
+			break
 		}
 	}
 	l.Answered = !l.Answer.IsZero()

@@ -176,6 +176,12 @@ func TestRuleEdges(t *testing.T) {
 				if c.Journey.Direction != callflow.Inbound || c.Journey.CallerAccountID != 0 {
 					t.Errorf("direction %v caller %d, want inbound from outside", c.Journey.Direction, c.Journey.CallerAccountID)
 				}
+				// The consultation is 11's outgoing leg, answered by 12 at 55 s.
+				for _, l := range c.Legs {
+					if !l.Incoming && (!l.Answered || !l.Answer.Equal(at(55)) || l.Talk != 5e9) {
+						t.Errorf("consultation leg answered %v at %v talk %v, want answered at +55s, talk 5s", l.Answered, l.Answer, l.Talk)
+					}
+				}
 			},
 		},
 	}
