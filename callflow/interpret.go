@@ -778,8 +778,11 @@ func (in *Interpreter) outgoingLeg(rs []*row, steps []*step, nums *numberCache) 
 			if s.target != e.CalledAccountID {
 				continue
 			}
+			if s.answered() && s.answer.Before(l.Arrival) || s.answer.After(l.End) {
+				continue // another part of the call (a transfer after a consultation)
+			}
 			l.Answer = time.Time{}
-			if s.answered() && !s.answer.Before(l.Arrival) {
+			if s.answered() {
 				l.Answer = s.answer
 			}
 			break
