@@ -4,7 +4,6 @@ import (
 	"container/heap"
 	"fmt"
 	"iter"
-	"slices"
 	"strconv"
 	"time"
 
@@ -19,9 +18,12 @@ import (
 // the rest are re-emitted complete (FlagReopened).
 const DefaultGrace = time.Hour
 
-// DefaultRetention is how long the Assembler remembers emitted calls, so
-// that late rows complete them instead of starting a partial call.
-const DefaultRetention = 24 * time.Hour
+// DefaultRetention is how long after a call is due the Assembler remembers
+// it, so that late rows complete it instead of starting a partial call.
+// Rows of one call come within the call's own duration, so four hours
+// covers all but marathon calls; a longer retention costs memory and
+// garbage-collector time for every remembered call.
+const DefaultRetention = 4 * time.Hour
 
 // AssemblerOption configures an Assembler.
 type AssemblerOption func(*Assembler)
@@ -167,11 +169,24 @@ func (a *Assembler) add(e cdr.Entry, emit func(Call)) {
 func (a *Assembler) dataClock(t time.Time) time.Time {
 	a.recent[a.nrecent%len(a.recent)] = t
 	a.nrecent++
-	n := min(a.nrecent, len(a.recent))
-	var buf [len(a.recent)]time.Time
-	copy(buf[:], a.recent[:n])
-	slices.SortFunc(buf[:n], time.Time.Compare)
-	return buf[(n-1)/2]
+	x, y, z := a.recent[0], a.recent[1], a.recent[2]
+	switch a.nrecent {
+	case 1:
+		return x
+	case 2:
+		return earliest(x, y) // the lower median: never ahead of the data
+	}
+	// The median of three, without sorting.
+	if x.After(y) {
+		x, y = y, x
+	}
+	if y.After(z) {
+		y = z
+	}
+	if x.After(y) {
+		return x
+	}
+	return y
 }
 
 func hasRow(rows []cdr.Entry, e *cdr.Entry) bool {
