@@ -84,6 +84,9 @@ type pending struct {
 	open  bool
 	gen   int // counts emissions, to skip stale entries of emitted
 	flags Flag
+	// buf holds the rows of most calls (one or two), so that a call costs
+	// one allocation; more rows spill to the heap.
+	buf [2]cdr.Entry
 }
 
 type emittedCall struct {
@@ -134,7 +137,8 @@ func (a *Assembler) add(e cdr.Entry, emit func(Call)) {
 	p := a.calls[key]
 	switch {
 	case p == nil:
-		p = &pending{key: key, rows: make([]cdr.Entry, 0, 2), newest: newest, due: due}
+		p = &pending{key: key, newest: newest, due: due}
+		p.rows = p.buf[:0:len(p.buf)]
 		if !a.watermark.IsZero() && !newest.Add(a.retention).After(a.watermark) {
 			// Older than anything we still remember: it cannot be
 			// joined to rows of its call that came before.
