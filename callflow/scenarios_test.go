@@ -32,14 +32,7 @@ func TestScenarios(t *testing.T) {
 // existing rules and says in one to three lines what it shows, and the
 // README's index lists every file.
 func TestScenarioCorpus(t *testing.T) {
-	doc, err := os.ReadFile("../docs/interpretation.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rules []string
-	for _, m := range regexp.MustCompile(`(?m)^- \*\*([ALXJ][0-9]+)\b`).FindAllSubmatch(doc, -1) {
-		rules = append(rules, string(m[1]))
-	}
+	_, rules := docRules(t)
 	if len(rules) < 30 {
 		t.Fatalf("found only %d rule ids in docs/interpretation.md: %v", len(rules), rules)
 	}
@@ -90,14 +83,7 @@ func TestScenarioCorpus(t *testing.T) {
 // scenarios whose rules: line names it. On a mismatch it prints the index
 // to paste.
 func TestRuleIndexInDoc(t *testing.T) {
-	doc, err := os.ReadFile("../docs/interpretation.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rules []string
-	for _, m := range regexp.MustCompile(`(?m)^- \*\*([ALXJ][0-9]+)\b`).FindAllSubmatch(doc, -1) {
-		rules = append(rules, string(m[1]))
-	}
+	doc, rules := docRules(t)
 	paths, err := filepath.Glob(filepath.Join(scenarioDir, "*.scenario"))
 	if err != nil {
 		t.Fatal(err)
@@ -121,4 +107,19 @@ func TestRuleIndexInDoc(t *testing.T) {
 	if !strings.Contains(string(doc), b.String()) {
 		t.Errorf("docs/interpretation.md: the rule index is out of date; replace it with:\n\n%s", b.String())
 	}
+}
+
+// docRules reads docs/interpretation.md and the rule ids it defines, in
+// order.
+func docRules(t *testing.T) ([]byte, []string) {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/interpretation.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules []string
+	for _, m := range regexp.MustCompile(`(?m)^- \*\*([ALXJ][0-9]+)\b`).FindAllSubmatch(doc, -1) {
+		rules = append(rules, string(m[1]))
+	}
+	return doc, rules
 }
