@@ -877,10 +877,18 @@ func (in *Interpreter) journey(j *Journey, steps []*step, trans []transition, ca
 	j.Announcement = nonNeg(firstRing.Sub(j.Arrival))
 	j.Wait = nonNeg(stop.Sub(j.Arrival))
 	j.Duration = nonNeg(j.End.Sub(j.Arrival))
-	j.Outcome = in.outcome(j, steps, box)
+	raw := in.outcome(j, steps, box)
+	j.Outcome = raw
+	if j.Direction == Internal && (raw == OutcomeLostInAnnouncement || raw == OutcomeLostWhileRinging) {
+		j.Outcome = OutcomeNotAnswered
+	}
 	j.Events = in.events(steps, trans)
+	j.Queues = queueVisits(steps, trans, raw, box)
 }
 
+// outcome is how the call ended; an internal caller's hang-up is still
+// reported as lost here (the caller maps it to not-answered), since a group
+// visit of an internal call is abandoned all the same.
 func (in *Interpreter) outcome(j *Journey, steps []*step, box *step) Outcome {
 	if j.Answered {
 		return OutcomeAnswered
@@ -920,9 +928,6 @@ func (in *Interpreter) outcome(j *Journey, steps []*step, box *step) Outcome {
 		o = OutcomeRejected
 	default:
 		o = OutcomeLostWhileRinging
-	}
-	if j.Direction == Internal && (o == OutcomeLostInAnnouncement || o == OutcomeLostWhileRinging) {
-		o = OutcomeNotAnswered
 	}
 	return o
 }

@@ -331,7 +331,10 @@ type Journey struct {
 
 	Outcome Outcome `json:"outcome"`
 	Events  []Event `json:"events,omitempty"`
-	Private bool    `json:"private,omitempty"`
+	// Queues lists the call's visits to groups and iQueues, in order: what
+	// group KPIs count.
+	Queues  []QueueVisit `json:"queues,omitempty"`
+	Private bool         `json:"private,omitempty"`
 	// Rows is how many distinct raw rows the call had; none is dropped, so
 	// summed over journeys it equals the distinct rows read.
 	Rows  int  `json:"rows"`

@@ -88,6 +88,7 @@ const (
 	kindFlags                        // callflow.Flag names joined by |
 	kindIDList                       // account or entry ids joined by ,
 	kindEvents                       // kind:from>to@HH:MM:SS joined by ,
+	kindQueues                       // group:disposition joined by ,
 )
 
 type fieldDef[T any] struct {
@@ -124,6 +125,14 @@ func FormatEvent(e callflow.Event, loc *time.Location) string {
 		at = at.In(loc)
 	}
 	return fmt.Sprintf("%s:%d>%d@%s", e.Kind, e.From, e.To, at.Format(time.TimeOnly))
+}
+
+func fmtQueues(vs []callflow.QueueVisit) string {
+	parts := make([]string, len(vs))
+	for i, v := range vs {
+		parts[i] = v.GroupID.String() + ":" + v.Disposition.String()
+	}
+	return strings.Join(parts, ",")
 }
 
 func fmtEvents(evs []callflow.Event, loc *time.Location) string {
@@ -192,6 +201,7 @@ var journeyDefs = []fieldDef[callflow.Journey]{
 	{"duration", kindDuration, func(j *callflow.Journey, _ *time.Location) string { return j.Duration.String() }},
 	{"outcome", kindOutcome, func(j *callflow.Journey, _ *time.Location) string { return j.Outcome.String() }},
 	{"events", kindEvents, func(j *callflow.Journey, loc *time.Location) string { return fmtEvents(j.Events, loc) }},
+	{"queues", kindQueues, func(j *callflow.Journey, _ *time.Location) string { return fmtQueues(j.Queues) }},
 	{"private", kindBool, func(j *callflow.Journey, _ *time.Location) string { return strconv.FormatBool(j.Private) }},
 	{"flags", kindFlags, func(j *callflow.Journey, _ *time.Location) string { return j.Flags.String() }},
 }
@@ -268,6 +278,8 @@ func LegFields(l callflow.Leg, loc *time.Location) []Field {
 //	              busy, no-agent, rejected, forwarded-away, not-answered, handled-by-module
 //	events        Journey.Events joined by ",", each kind:from>to@HH:MM:SS with the wall-clock
 //	              time in the zone: forwarded-on-timeout:11>12@10:00:20; empty for none
+//	queues        Journey.Queues joined by ",", each group:disposition such as
+//	              200:forwarded-on-timeout,201:answered; empty for none
 //	private       Journey.Private
 //	flags         Journey.Flags, as callflow.Flag.String
 func JourneyFields(j callflow.Journey, loc *time.Location) []Field {
@@ -423,6 +435,21 @@ func normalize(kind valueKind, v string, loc *time.Location) (string, error) {
 				return "", err
 			}
 			parts[i] = e
+		}
+		return strings.Join(parts, ","), nil
+	case kindQueues:
+		if strings.TrimSpace(v) == "" {
+			return "", nil
+		}
+		parts := strings.Split(v, ",")
+		for i, p := range parts {
+			g, d, ok := strings.Cut(strings.TrimSpace(p), ":")
+			n, err := strconv.ParseInt(g, 10, 64)
+			var disp callflow.Disposition
+			if !ok || err != nil || disp.UnmarshalText([]byte(d)) != nil {
+				return "", fmt.Errorf("want queue visits written as group:disposition, such as 200:forwarded-on-timeout, got %q", p)
+			}
+			parts[i] = strconv.FormatInt(n, 10) + ":" + disp.String()
 		}
 		return strings.Join(parts, ","), nil
 	}

@@ -182,7 +182,7 @@ func TestNormalizeEquivalents(t *testing.T) {
 // parses back as an expectation of itself.
 func TestVocabulary(t *testing.T) {
 	wantLeg := strings.Fields("callid seq account type group owner incoming range answered result causedby arrival ringstart answer end announcement ring wait talk call agentring called calledcid callednumber caller callercid callernumber fax recorded voicemail private line flags entries")
-	wantJourney := strings.Fields("callid direction caller callercid callernumber dialled callednumber arrival end path answered answeredby via answer announcement wait talk duration outcome events private flags")
+	wantJourney := strings.Fields("callid direction caller callercid callernumber dialled callednumber arrival end path answered answeredby via answer announcement wait talk duration outcome events queues private flags")
 	if d := cmp.Diff(wantLeg, LegKeys()); d != "" {
 		t.Errorf("LegKeys (-want +got):\n%s", d)
 	}
