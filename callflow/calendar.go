@@ -46,12 +46,12 @@ func (iv Interval) Start(t time.Time, loc *time.Location) time.Time {
 		// of an autumn DST change apart; time.Date would merge them.
 		return lt.Add(-(time.Duration(lt.Minute())*time.Minute + time.Duration(lt.Second())*time.Second + time.Duration(lt.Nanosecond())))
 	case IntervalDay:
-		return time.Date(lt.Year(), lt.Month(), lt.Day(), 0, 0, 0, 0, loc)
+		return midnight(lt.Year(), lt.Month(), lt.Day(), loc)
 	case IntervalWeek:
 		back := (int(lt.Weekday()) + 6) % 7 // days since Monday
-		return time.Date(lt.Year(), lt.Month(), lt.Day()-back, 0, 0, 0, 0, loc)
+		return midnight(lt.Year(), lt.Month(), lt.Day()-back, loc)
 	case IntervalMonth:
-		return time.Date(lt.Year(), lt.Month(), 1, 0, 0, 0, 0, loc)
+		return midnight(lt.Year(), lt.Month(), 1, loc)
 	}
 	return time.Time{}
 }
@@ -63,13 +63,28 @@ func (iv Interval) Next(start time.Time, loc *time.Location) time.Time {
 	case IntervalHour:
 		return lt.Add(time.Hour)
 	case IntervalDay:
-		return time.Date(lt.Year(), lt.Month(), lt.Day()+1, 0, 0, 0, 0, loc)
+		return midnight(lt.Year(), lt.Month(), lt.Day()+1, loc)
 	case IntervalWeek:
-		return time.Date(lt.Year(), lt.Month(), lt.Day()+7, 0, 0, 0, 0, loc)
+		return midnight(lt.Year(), lt.Month(), lt.Day()+7, loc)
 	case IntervalMonth:
-		return time.Date(lt.Year(), lt.Month()+1, 1, 0, 0, 0, 0, loc)
+		return midnight(lt.Year(), lt.Month()+1, 1, loc)
 	}
 	return time.Time{}
+}
+
+// midnight returns the first instant of the day y-m-d (normalised as
+// time.Date does) in loc. Where DST starts at midnight (America/Sao_Paulo
+// until 2018, America/Havana, America/Santiago) 00:00 does not exist and
+// time.Date returns 23:00 of the day before; the day then starts when the
+// new offset does, else Next would not advance past that day.
+func midnight(y int, m time.Month, d int, loc *time.Location) time.Time {
+	t := time.Date(y, m, d, 0, 0, 0, 0, loc)
+	if DateOf(t) != DateOf(time.Date(y, m, d, 12, 0, 0, 0, time.UTC)) {
+		if _, end := t.ZoneBounds(); !end.IsZero() {
+			return end
+		}
+	}
+	return t
 }
 
 // TimeOfDay is a wall-clock time, seconds since midnight from 00:00 to 24:00
@@ -97,7 +112,8 @@ func ParseTimeOfDay(s string) (TimeOfDay, error) {
 	var v [3]int
 	for i, p := range parts {
 		n, err := strconv.Atoi(p)
-		if err != nil || len(p) != 2 || n < 0 || (i > 0 && n > 59) {
+		// Two digits each: Atoi alone would take "+1" and "-0".
+		if err != nil || len(p) != 2 || p[0] < '0' || p[0] > '9' || (i > 0 && n > 59) {
 			return 0, fmt.Errorf("callflow: time of day %q: want HH:MM or HH:MM:SS", s)
 		}
 		v[i] = n
@@ -272,7 +288,7 @@ type OpeningPeriod struct {
 	Hours ClockRange `json:"hours"`
 }
 
-// Validate reports empty or invalid periods.
+// Validate reports empty or invalid periods and invalid closed days.
 func (b *BusinessHours) Validate() error {
 	if len(b.Periods) == 0 {
 		return fmt.Errorf("business hours: no opening period")
@@ -281,8 +297,16 @@ func (b *BusinessHours) Validate() error {
 		if p.Days == 0 {
 			return fmt.Errorf("business hours: period %d has no days", i)
 		}
+		if p.Days&^EveryDay != 0 {
+			return fmt.Errorf("business hours: period %d: invalid weekdays %#x", i, uint8(p.Days))
+		}
 		if err := p.Hours.Validate(); err != nil {
 			return fmt.Errorf("business hours: period %d: %w", i, err)
+		}
+	}
+	for _, c := range b.Closed {
+		if _, err := ParseDate(c.String()); err != nil {
+			return fmt.Errorf("business hours: closed day %+v is not a date", c)
 		}
 	}
 	return nil

@@ -41,7 +41,8 @@ type Filter struct {
 	Called []cdr.AccountID `json:"called,omitempty"`
 }
 
-// Validate reports an empty date range or an invalid time of day.
+// Validate reports an empty date range, an invalid time of day, weekday,
+// range or direction, and account id 0 among the users or groups.
 func (f *Filter) Validate() error {
 	var errs []error
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
@@ -49,6 +50,16 @@ func (f *Filter) Validate() error {
 	}
 	if err := f.Hours.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("filter: hours: %w", err))
+	}
+	// Stray bits would select no day at all while the text form, which
+	// drops them, reads as every day.
+	if f.Weekdays&^EveryDay != 0 {
+		errs = append(errs, fmt.Errorf("filter: invalid weekdays %#x", uint8(f.Weekdays)))
+	}
+	// 0 is the external party, never a user or group: Users{0} would keep
+	// every call from outside.
+	if slices.Contains(f.Users, 0) || slices.Contains(f.Groups, 0) {
+		errs = append(errs, errors.New("filter: account id 0 among users or groups"))
 	}
 	if f.Range > RangeInternal {
 		errs = append(errs, fmt.Errorf("filter: invalid range %d", f.Range))
