@@ -333,6 +333,12 @@ func (b *BusinessHours) Open(t time.Time) bool {
 // closeOn returns the latest closing time on t's day that is after t, and
 // false when the hotline does not close again that day.
 func (b *BusinessHours) closeOn(t time.Time) (time.Time, bool) {
+	day := DateOf(t)
+	for _, c := range b.Closed {
+		if c == day {
+			return time.Time{}, false // a holiday: the window runs to midnight
+		}
+	}
 	clock, wd := ClockOf(t), t.Weekday()
 	best := TimeOfDay(-1)
 	for _, p := range b.Periods {

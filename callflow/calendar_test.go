@@ -546,6 +546,7 @@ func TestWindowEnd(t *testing.T) {
 		{"business day: latest of split hours", callflow.WindowBusinessDay, at(2026, 3, 4, 12, 30), split, at(2026, 3, 4, 17, 30)},
 		{"business day: split hours, Sunday", callflow.WindowBusinessDay, at(2026, 3, 8, 9, 0), split, at(2026, 3, 8, 12, 0)},
 		{"business day: open to 24:00", callflow.WindowBusinessDay, at(2026, 10, 25, 19, 0), toMidnight, at(2026, 10, 26, 0, 0)},
+		{"business day: a holiday runs to midnight", callflow.WindowBusinessDay, at(2026, 4, 3, 10, 0), officeHours(), at(2026, 4, 4, 0, 0)},
 		{"business day: night shift wraps, midnight", callflow.WindowBusinessDay, at(2026, 3, 4, 23, 0), nights, at(2026, 3, 5, 0, 0)},
 	}
 	for _, tt := range tests {

@@ -1050,17 +1050,39 @@ func compareEntries(a, b *cdr.Entry) int {
 // becomes a call of its own, keyed by its entry id, so that it is never
 // dropped.
 func GroupByCall(entries []cdr.Entry) [][]cdr.Entry {
-	idx := map[string]int{}
-	var groups [][]cdr.Entry
+	// Two passes: number the calls, then copy each row once into one
+	// backing array where every call's rows are contiguous. Appending
+	// rows to per-call slices copied each 424-byte row several times.
+	idx := make(map[string]int32)
+	of := make([]int32, len(entries))
+	var sizes []int32
 	for i := range entries {
 		key := callKey(&entries[i])
 		g, ok := idx[key]
 		if !ok {
-			g = len(groups)
+			g = int32(len(sizes))
 			idx[key] = g
-			groups = append(groups, nil)
+			sizes = append(sizes, 0)
 		}
-		groups[g] = append(groups[g], entries[i])
+		of[i] = g
+		sizes[g]++
+	}
+	backing := make([]cdr.Entry, len(entries))
+	starts := make([]int32, len(sizes))
+	next := int32(0)
+	for g, n := range sizes {
+		starts[g] = next
+		next += n
+	}
+	fill := slices.Clone(starts)
+	for i := range entries {
+		g := of[i]
+		backing[fill[g]] = entries[i]
+		fill[g]++
+	}
+	groups := make([][]cdr.Entry, len(sizes))
+	for g := range sizes {
+		groups[g] = backing[starts[g] : starts[g]+sizes[g] : starts[g]+sizes[g]]
 	}
 	slices.SortFunc(groups, func(a, b []cdr.Entry) int {
 		return cmp.Or(cmp.Compare(a[0].Site, b[0].Site), cmp.Compare(a[0].CallID, b[0].CallID), cmp.Compare(minID(a), minID(b)))
@@ -1077,13 +1099,30 @@ func minID(es []cdr.Entry) int64 {
 }
 
 func sortCalls(cs []Call) {
-	slices.SortFunc(cs, func(a, b Call) int {
-		return cmp.Or(a.Journey.Arrival.Compare(b.Journey.Arrival), cmp.Compare(a.Journey.CallID, b.Journey.CallID),
-			cmp.Compare(a.Journey.Site, b.Journey.Site), cmp.Compare(firstEntryID(a), firstEntryID(b)))
+	// Sort small keys, then move each Call once: sorting the Calls
+	// themselves moved large structs on every swap.
+	type sortKey struct {
+		arrival      time.Time
+		callID, site string
+		first        int64
+		i            int
+	}
+	keys := make([]sortKey, len(cs))
+	for i := range cs {
+		j := &cs[i].Journey
+		keys[i] = sortKey{j.Arrival, j.CallID, j.Site, firstEntryID(&cs[i]), i}
+	}
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		return cmp.Or(a.arrival.Compare(b.arrival), cmp.Compare(a.callID, b.callID), cmp.Compare(a.site, b.site), cmp.Compare(a.first, b.first))
 	})
+	sorted := make([]Call, len(cs))
+	for k, key := range keys {
+		sorted[k] = cs[key.i]
+	}
+	copy(cs, sorted)
 }
 
-func firstEntryID(c Call) int64 {
+func firstEntryID(c *Call) int64 {
 	for _, l := range c.Legs {
 		if len(l.EntryIDs) > 0 {
 			return l.EntryIDs[0]

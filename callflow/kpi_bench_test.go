@@ -76,6 +76,21 @@ func allReports(r *callflow.Reporter, calls []callflow.Call, asOf time.Time) int
 	for _, iv := range []callflow.Interval{callflow.IntervalAll, callflow.IntervalHour, callflow.IntervalDay, callflow.IntervalWeek, callflow.IntervalMonth} {
 		n += len(r.Groups(calls, iv))
 	}
+	n += len(r.Agents(calls)) + len(r.AgentsInGroups(calls)) + len(callflow.Leaderboard(r.Agents(calls)))
+	n += len(r.GroupAgentFlow(calls)) + len(r.BestBuddies(calls, 20).Pairs)
+	n += len(r.Parties(calls)) + len(r.ExcessiveTalkers(calls))
+	h := r.HeatMap(calls)
+	n += h.At(time.Monday, 10) + len(r.CallsPerDay(calls))
+	lost := r.LostCalls(calls)
+	n += len(lost) + callflow.LostCallSummary(lost).Lost
+	eps := r.LostCallers(calls, asOf)
+	n += len(eps) + callflow.LostCallerSummary(eps).InHours.Episodes
+	n += r.RepeatCalls(calls, asOf).Answered
+	today := r.NewToday()
+	for i := range calls {
+		today.Add(calls[i])
+	}
+	n += today.Figures(asOf).Calls + 1
 	return n
 }
 
