@@ -1,8 +1,9 @@
 // Command quickstart is starinsight's main job: it reads a STARFACE call-list
 // export (by default a week of a small call centre embedded in the binary),
-// interprets every call and prints a short report: calls by outcome, calls
-// per group and iQueue, answered and lost, average ring and talk time, and
-// the busiest agents.
+// interprets every call and prints a short report: calls by outcome; per
+// group and iQueue the calls offered, answered, missed and abandoned, the
+// answer rate, the service level and the average speed of answer; the lost
+// callers and whether they were called back; and the busiest agents.
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -export output.csv -accounts accounts.csv -area 711
@@ -106,23 +107,20 @@ func run(w io.Writer, args []string) error {
 		}
 		calls[call.Journey.CallID] = call
 	}
+	ordered := make([]callflow.Call, 0, len(order))
+	for _, id := range order {
+		ordered = append(ordered, calls[id])
+	}
+	rep, err := callflow.NewReporter(callflow.ReportConfig{Location: loc})
+	if err != nil {
+		return err
+	}
 	r := newReport(dir, loc)
 	r.badRows = badRows
-	for _, id := range order {
-		r.add(calls[id])
+	for _, c := range ordered {
+		r.add(c)
 	}
-	return r.print(w, source, *top)
-}
-
-type groupStats struct {
-	offered, answered, lost int
-	ring, talk              time.Duration
-}
-
-type agentStats struct {
-	answered       int
-	reaction, talk time.Duration
-	outgoing       int
+	return r.print(w, source, *top, rep, ordered)
 }
 
 type report struct {
@@ -135,13 +133,10 @@ type report struct {
 	first, end time.Time
 	outcomes   map[callflow.Outcome]int
 	directions map[callflow.Direction]int
-	groups     map[cdr.AccountID]*groupStats
-	agents     map[cdr.AccountID]*agentStats
 }
 
 func newReport(dir *cdr.Directory, loc *time.Location) *report {
-	return &report{dir: dir, loc: loc, outcomes: map[callflow.Outcome]int{}, directions: map[callflow.Direction]int{},
-		groups: map[cdr.AccountID]*groupStats{}, agents: map[cdr.AccountID]*agentStats{}}
+	return &report{dir: dir, loc: loc, outcomes: map[callflow.Outcome]int{}, directions: map[callflow.Direction]int{}}
 }
 
 func (r *report) add(c callflow.Call) {
@@ -161,39 +156,6 @@ func (r *report) add(c callflow.Call) {
 	if j.Direction == callflow.Inbound {
 		r.outcomes[j.Outcome]++
 	}
-	for _, l := range c.Legs {
-		if l.GroupID != 0 && l.Incoming {
-			g := r.groups[l.GroupID]
-			if g == nil {
-				g = &groupStats{}
-				r.groups[l.GroupID] = g
-			}
-			g.offered++
-			if l.Answered {
-				g.answered++
-				g.ring += l.Ring
-				g.talk += l.Talk
-			} else {
-				g.lost++
-			}
-		}
-		if r.dir.Lookup(l.AccountID).Type != cdr.AccountUser {
-			continue
-		}
-		a := r.agents[l.AccountID]
-		if a == nil {
-			a = &agentStats{}
-			r.agents[l.AccountID] = a
-		}
-		switch {
-		case !l.Incoming:
-			a.outgoing++
-		case l.Answered:
-			a.answered++
-			a.reaction += l.AgentRing
-			a.talk += l.Talk
-		}
-	}
 }
 
 func avg(d time.Duration, n int) string {
@@ -210,7 +172,7 @@ func pct(n, of int) string {
 	return fmt.Sprintf("%.1f %%", 100*float64(n)/float64(of))
 }
 
-func (r *report) print(w io.Writer, source string, top int) error {
+func (r *report) print(w io.Writer, source string, top int, rep *callflow.Reporter, calls []callflow.Call) error {
 	fmt.Fprintf(w, "starinsight quickstart: %s\n", source)
 	if r.calls == 0 {
 		fmt.Fprintln(w, "no calls")
@@ -233,32 +195,54 @@ func (r *report) print(w io.Writer, source string, top int) error {
 		fmt.Fprintf(w, "  %-26s %6d %8s\n", o, r.outcomes[o], pct(r.outcomes[o], inbound))
 	}
 
-	fmt.Fprintln(w, "\nGroups and iQueues")
-	fmt.Fprintf(w, "  %-26s %8s %8s %6s %11s %9s %9s\n", "", "offered", "answered", "lost", "answer rate", "avg ring", "avg talk")
-	ids := make([]cdr.AccountID, 0, len(r.groups))
-	for id := range r.groups {
-		ids = append(ids, id)
+	cfg := rep.Config()
+	fmt.Fprintf(w, "\nGroups and iQueues (service level: answered within %v, short abandons under %v left out)\n", cfg.ServiceLevelThreshold, cfg.ShortAbandon)
+	fmt.Fprintf(w, "  %-26s %7s %8s %6s %9s %11s %13s %8s %9s\n", "", "offered", "answered", "missed", "abandoned", "answer rate", "service level", "ASA", "avg talk")
+	for _, k := range rep.Groups(calls, callflow.IntervalAll) {
+		a := r.dir.Lookup(k.GroupID)
+		fmt.Fprintf(w, "  %-26s %7d %8d %6d %9d %11s %13s %8s %9s\n", a.Name+" ("+a.Type.String()+")", k.Offered, k.Answered, k.Missed,
+			k.Abandoned+k.ShortAbandoned, ratio(k.AnswerRate), ratio(k.ServiceLevel), k.ASA.Round(time.Second), k.Talk.Mean.Round(time.Second))
 	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		g, a := r.groups[id], r.dir.Lookup(id)
-		fmt.Fprintf(w, "  %-26s %8d %8d %6d %11s %9s %9s\n", a.Name+" ("+a.Type.String()+")", g.offered, g.answered, g.lost,
-			pct(g.answered, g.offered), avg(g.ring, g.answered), avg(g.talk, g.answered))
+
+	episodes := rep.LostCallers(calls, time.Time{})
+	sum := callflow.LostCallerSummary(episodes)
+	lc := sum.InHours
+	lc.Episodes += sum.OutOfHours.Episodes
+	lc.RecoveredByCallback += sum.OutOfHours.RecoveredByCallback
+	lc.RecoveredByCaller += sum.OutOfHours.RecoveredByCaller
+	lc.Lost += sum.OutOfHours.Lost
+	lc.Pending += sum.OutOfHours.Pending
+	lc.Unrecoverable += sum.OutOfHours.Unrecoverable
+	fmt.Fprintf(w, "\nLost callers (a lost group call, then no answered call within %v)\n", cfg.Window)
+	fmt.Fprintf(w, "  %d callers: %d called back, %d got through themselves, %d lost, %d pending, %d withheld\n",
+		lc.Episodes, lc.RecoveredByCallback, lc.RecoveredByCaller, lc.Lost, lc.Pending, lc.Unrecoverable)
+	if sum.InHours.CallbackLatency.Count > 0 {
+		fmt.Fprintf(w, "  callback after %v on average (median %v)\n", sum.InHours.CallbackLatency.Mean.Round(time.Second), sum.InHours.CallbackLatency.Median.Round(time.Second))
+	}
+	shown := 0
+	for _, e := range episodes {
+		if e.Outcome != callflow.LostCallerLost || shown == top {
+			continue
+		}
+		shown++
+		fmt.Fprintf(w, "  %-16s %d attempt(s), last %s, waited %v\n", e.Number, len(e.Attempts),
+			e.Last.In(r.loc).Format("Mon 15:04"), e.Attempts[len(e.Attempts)-1].Wait.Round(time.Second))
 	}
 
 	fmt.Fprintln(w, "\nBusiest agents (answered calls)")
 	fmt.Fprintf(w, "  %-26s %8s %12s %9s %10s %8s\n", "", "answered", "avg reaction", "avg talk", "talk total", "outgoing")
-	agents := make([]cdr.AccountID, 0, len(r.agents))
-	for id := range r.agents {
-		agents = append(agents, id)
-	}
-	slices.SortFunc(agents, func(a, b cdr.AccountID) int {
-		return cmp.Or(cmp.Compare(r.agents[b].answered, r.agents[a].answered), cmp.Compare(a, b))
-	})
-	for _, id := range agents[:min(top, len(agents))] {
-		s := r.agents[id]
-		fmt.Fprintf(w, "  %-26s %8d %12s %9s %10s %8d\n", r.dir.Lookup(id).Name, s.answered, avg(s.reaction, s.answered),
-			avg(s.talk, s.answered), s.talk.Round(time.Minute), s.outgoing)
+	board := callflow.Leaderboard(rep.Agents(calls))
+	for _, a := range board[:min(top, len(board))] {
+		fmt.Fprintf(w, "  %-26s %8d %12s %9s %10s %8d\n", r.dir.Lookup(a.AgentID).Name, a.Handled, avg(a.Reaction.Total, a.Reaction.Count),
+			avg(a.Talk.Total, a.Talk.Count), a.Talk.Total.Round(time.Minute), a.Outgoing)
 	}
 	return nil
+}
+
+func ratio(q callflow.Ratio) string {
+	v, ok := q.Value()
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f %%", 100*v)
 }

@@ -19,7 +19,7 @@ func TestRunSampleReport(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(&out, nil))
 	report := out.String()
-	for _, section := range []string{"Inbound calls by outcome", "Groups and iQueues", "Busiest agents"} {
+	for _, section := range []string{"Inbound calls by outcome", "Groups and iQueues", "service level", "Lost callers", "Busiest agents"} {
 		if !strings.Contains(report, section) {
 			t.Errorf("report lacks section %q:\n%s", section, report)
 		}
@@ -62,6 +62,38 @@ func TestRunSampleReport(t *testing.T) {
 	}
 	if sum != inbound {
 		t.Errorf("outcomes add up to %d, want %d inbound calls", sum, inbound)
+	}
+}
+
+// The service level and lost-caller figures the report prints are the
+// SDK's, and they add up.
+func TestRunSampleServiceLevelAndLostCallers(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run(&out, nil))
+	report := out.String()
+	groups := regexp.MustCompile(`(?m)^  .+\((?:group|iqueue)\)\s+(\d+)\s+(\d+)\s+(\d+)\s+\d+\s+[\d.]+ %\s+([\d.]+) %`).FindAllStringSubmatch(report, -1)
+	if len(groups) == 0 {
+		t.Fatalf("no group rows with a service level:\n%s", report)
+	}
+	for _, g := range groups {
+		offered, _ := strconv.Atoi(g[1])
+		answered, _ := strconv.Atoi(g[2])
+		missed, _ := strconv.Atoi(g[3])
+		sl, _ := strconv.ParseFloat(g[4], 64)
+		if offered != answered+missed || sl <= 0 || sl > 100 {
+			t.Errorf("group row %q: offered %d != answered %d + missed %d, or service level %v outside (0, 100]", g[0], offered, answered, missed, sl)
+		}
+	}
+	m := regexp.MustCompile(`(\d+) callers: (\d+) called back, (\d+) got through themselves, (\d+) lost, (\d+) pending, (\d+) withheld`).FindStringSubmatch(report)
+	if m == nil {
+		t.Fatalf("no lost-caller line:\n%s", report)
+	}
+	n := make([]int, len(m))
+	for i := 1; i < len(m); i++ {
+		n[i], _ = strconv.Atoi(m[i])
+	}
+	if n[1] == 0 || n[1] != n[2]+n[3]+n[4]+n[5]+n[6] || n[2] == 0 || n[4] == 0 {
+		t.Errorf("lost callers %v do not add up, or the sample has no callbacks or no lost callers", n[1:])
 	}
 }
 
