@@ -17,7 +17,11 @@
 //   - [github.com/starinsight/starinsight/callflow]: pure functions that
 //     turn rows into legs (cleaned per-account call-list entries) and
 //     journeys (one record per physical call), plus a streaming assembler for
-//     incremental exports.
+//     incremental exports; and a Reporter for the report questions: group
+//     and iQueue KPIs per interval (service level, abandons, ASA), agents
+//     and their leaderboard, external parties, lost calls and lost callers,
+//     repeat calls, heat maps, today's live figures, labels in English,
+//     German and French.
 //   - [github.com/starinsight/starinsight/callflow/callflowtest]: the
 //     recorded-scenario kit: a human-editable file of accounts, raw CSV rows
 //     and expected legs and journeys, runnable in any go test.

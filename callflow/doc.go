@@ -34,4 +34,28 @@
 // [Interpreter.Calls] emit each call once it can no longer change (a grace
 // period after its newest timestamp), with memory bounded by the open calls
 // and those emitted within the retention window.
+//
+// # Reports
+//
+// A [Reporter], configured once by a [ReportConfig] (zone, service level
+// threshold and short-abandon limit, business hours, [Filter], window W),
+// answers the report questions over interpreted calls, as plain values with
+// JSON tags:
+//
+//   - [Reporter.Groups]: group and iQueue KPIs per [Interval] (offered,
+//     answered, missed, abandoned, short abandons, lost during the
+//     announcement or while ringing, forwards, voicemail, answer rate,
+//     service level, ASA, ring and talk statistics); [SlowestFastest].
+//   - [Reporter.Agents], [Reporter.AgentsInGroups], [Leaderboard],
+//     [Reporter.GroupAgentFlow], [Reporter.BestBuddies].
+//   - [Reporter.Parties], [Reporter.ExcessiveTalkers].
+//   - [Reporter.LostCalls], [Reporter.LostCallers], [Reporter.RepeatCalls].
+//   - [Reporter.HeatMap], [Reporter.CallsPerDay], and [Reporter.NewToday] for
+//     the live view, updated call by call.
+//   - [Language] labels outcomes, dispositions, events and [KPI] names in
+//     English, German and French.
+//
+// The KPI definitions (DOMAIN.md §3.5) are the doc comments of the result
+// fields. A rate over nothing is a [Ratio] without a value, never 0 % or
+// 100 %.
 package callflow
