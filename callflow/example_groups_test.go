@@ -10,27 +10,12 @@ import (
 	"github.com/starinsight/starinsight/cdr"
 )
 
-// groupsReporter is a Reporter for the agentsExport morning with the given
-// configuration.
-func groupsReporter(cfg callflow.ReportConfig) *callflow.Reporter {
-	loc, err := time.LoadLocation("Europe/Berlin")
-	if err != nil {
-		panic(err)
-	}
-	cfg.Location = loc
-	r, err := callflow.NewReporter(cfg)
-	if err != nil {
-		panic(err)
-	}
-	return r
-}
-
 // Group comparison: how many calls did each group get, how many were
 // answered or missed, and what were the answer rate and the service level
 // (answered within 20 s)?
 func ExampleReporter_Groups() {
 	calls, _, name := agentExample()
-	r := groupsReporter(callflow.ReportConfig{})
+	r := exampleReporter(callflow.ReportConfig{})
 	for _, k := range r.Groups(calls, callflow.IntervalAll) {
 		fmt.Printf("%-8s offered %d answered %d missed %d  answer rate %v  service level %v (%d of %d)  ASA %v\n",
 			name(k.GroupID), k.Offered, k.Answered, k.Missed, k.AnswerRate, k.ServiceLevel,
@@ -45,7 +30,7 @@ func ExampleReporter_Groups() {
 // calls has no service level ("n/a"), never 100 %.
 func ExampleReporter_Groups_serviceLevelOverTime() {
 	calls, _, _ := agentExample()
-	r := groupsReporter(callflow.ReportConfig{Filter: callflow.Filter{Groups: []cdr.AccountID{200}}})
+	r := exampleReporter(callflow.ReportConfig{Filter: callflow.Filter{Groups: []cdr.AccountID{200}}})
 	for _, k := range r.Groups(calls, callflow.IntervalHour) {
 		if k.GroupID != 200 {
 			continue
@@ -63,7 +48,7 @@ func ExampleReporter_Groups_serviceLevelOverTime() {
 // the distribution in buckets, and the slowest and fastest group.
 func ExampleReporter_Groups_ringDetail() {
 	calls, _, name := agentExample()
-	r := groupsReporter(callflow.ReportConfig{RingBuckets: []time.Duration{5 * time.Second, 10 * time.Second, 30 * time.Second}})
+	r := exampleReporter(callflow.ReportConfig{RingBuckets: []time.Duration{5 * time.Second, 10 * time.Second, 30 * time.Second}})
 	kpis := r.Groups(calls, callflow.IntervalAll)
 	for _, k := range kpis {
 		fmt.Printf("%-8s ring avg %v median %v max %v  talk avg %v max %v\n", name(k.GroupID),
@@ -100,7 +85,7 @@ func ExampleReporter_Groups_ringDetail() {
 func ExampleReporter_Groups_waiting() {
 	calls := scenarioExample("iqueue-answered", "iqueue-hangup-announcement", "iqueue-hangup-waiting",
 		"iqueue-timed-out", "timeout-forward-to-group", "group-busy-forward", "group-unanswered")
-	r := groupsReporter(callflow.ReportConfig{})
+	r := exampleReporter(callflow.ReportConfig{})
 	for _, k := range r.Groups(calls, callflow.IntervalAll) {
 		share, _ := k.AnnouncementShare()
 		fmt.Printf("%d %-6s offered %d: answered %d, lost in announcement %d, lost while ringing %d, forwarded on timeout %d, on busy %d, voicemail %d, timed out %d; announcement %v (%.0f %%), ringing %v\n",
@@ -117,8 +102,8 @@ func ExampleReporter_Groups_waiting() {
 // selects the calls every report counts.
 func ExampleFilter() {
 	calls := scenarioExample("internal-call", "internal-unanswered", "call-to-user-answered", "outgoing-external", "group-unanswered")
-	internal := groupsReporter(callflow.ReportConfig{Filter: callflow.Filter{Range: callflow.RangeInternal}})
-	external := groupsReporter(callflow.ReportConfig{Filter: callflow.Filter{Range: callflow.RangeExternal}})
+	internal := exampleReporter(callflow.ReportConfig{Filter: callflow.Filter{Range: callflow.RangeInternal}})
+	external := exampleReporter(callflow.ReportConfig{Filter: callflow.Filter{Range: callflow.RangeExternal}})
 	count := func(r *callflow.Reporter) (n int) {
 		for i := range calls {
 			if r.Selected(&calls[i].Journey) {
@@ -131,7 +116,7 @@ func ExampleFilter() {
 
 	calls, _, _ = agentExample()
 	customer, _ := cdr.ParsePhoneNumber("+4971112345678")
-	r := groupsReporter(callflow.ReportConfig{Filter: callflow.Filter{Callers: []cdr.PhoneNumber{customer}}})
+	r := exampleReporter(callflow.ReportConfig{Filter: callflow.Filter{Callers: []cdr.PhoneNumber{customer}}})
 	for _, k := range r.Groups(calls, callflow.IntervalAll) {
 		fmt.Printf("customer %v at group %d: service level %v (%d of %d)\n", customer, k.GroupID, k.ServiceLevel, k.ServiceLevel.Numerator, k.ServiceLevel.Denominator)
 	}

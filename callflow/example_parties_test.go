@@ -28,7 +28,8 @@ func partiesExampleCall(number string, hh, mm int, outbound, answered bool, wait
 	return callflow.Call{Journey: j}
 }
 
-func partiesExampleReporter(cfg callflow.ReportConfig) *callflow.Reporter {
+// exampleReporter returns a Reporter in Europe/Berlin with cfg.
+func exampleReporter(cfg callflow.ReportConfig) *callflow.Reporter {
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
 		panic(err)
@@ -54,7 +55,7 @@ func ExampleReporter_Parties() {
 		partiesExampleCall("withheld", 11, 0, false, true, 5*s, time.Minute),
 		partiesExampleCall("+4917055555", 14, 0, true, true, 10*s, 3*time.Minute), // we called back
 	}
-	r := partiesExampleReporter(callflow.ReportConfig{})
+	r := exampleReporter(callflow.ReportConfig{})
 	for _, p := range r.Parties(calls) {
 		fmt.Printf("%-12s calls %d, answered %d, attempts %d, ever reached us: %-5v rang %v in all (avg %v), talk %v, called back %d, last contact %s\n",
 			p.Number, p.Calls, p.Answered, p.Attempts, p.EverAnswered, p.Wait, p.AvgWait, p.Talk, p.Outbound, p.LastContact.Format("15:04:05"))
@@ -76,7 +77,7 @@ func ExampleReporter_ExcessiveTalkers() {
 		partiesExampleCall("~07be3a", 10, 0, false, true, 6*time.Second, 55*time.Minute),
 		partiesExampleCall("~d41d8c", 11, 0, false, true, 3*time.Second, 2*time.Minute),
 	}
-	r := partiesExampleReporter(callflow.ReportConfig{ExcessiveTalk: 45 * time.Minute})
+	r := exampleReporter(callflow.ReportConfig{ExcessiveTalk: 45 * time.Minute})
 	for _, p := range r.ExcessiveTalkers(calls) {
 		fmt.Printf("%s: %v talk in %d calls and %d calls back\n", p.Number, p.TotalTalk, p.Calls, p.Outbound)
 	}
@@ -95,7 +96,7 @@ func ExampleReporter_HeatMap() {
 		partiesExampleCall("+4971112347", 9, 50, false, true, 12*s, time.Minute),
 		partiesExampleCall("+4971112348", 14, 10, false, true, 8*s, time.Minute),
 	}
-	h := partiesExampleReporter(callflow.ReportConfig{}).HeatMap(calls)
+	h := exampleReporter(callflow.ReportConfig{}).HeatMap(calls)
 	for hour := 8; hour <= 15; hour++ {
 		fmt.Printf("Mon %02d:00  calls %d  lost %d\n", hour, h.Calls[0][hour], h.Lost[0][hour])
 	}
@@ -126,7 +127,7 @@ func ExampleReporter_CallsPerDay() {
 	later := partiesExampleCall("+4971112345", 10, 0, false, true, 5*time.Second, time.Minute)
 	later.Journey.Arrival = later.Journey.Arrival.AddDate(0, 0, 2) // Wednesday
 	calls = append(calls, later)
-	r := partiesExampleReporter(callflow.ReportConfig{Filter: callflow.Filter{
+	r := exampleReporter(callflow.ReportConfig{Filter: callflow.Filter{
 		From: time.Date(2026, 3, 1, 0, 0, 0, 0, loc), To: time.Date(2026, 3, 6, 0, 0, 0, 0, loc)}})
 	for _, d := range r.CallsPerDay(calls) {
 		fmt.Printf("%s  calls %d  answered %d  lost %d\n", d.Date, d.Calls, d.Answered, d.Lost)
@@ -156,7 +157,7 @@ func ExampleReporter_NewToday() {
 				Arrival: arrival, Ring: ring, AgentRing: ring, Talk: talk, End: arrival.Add(ring + talk)}},
 		}
 	}
-	today := partiesExampleReporter(callflow.ReportConfig{}).NewToday()
+	today := exampleReporter(callflow.ReportConfig{}).NewToday()
 	today.Add(answered("c1", 11, at(9, 0, 0), 6*time.Second, 3*time.Minute))
 	today.Add(answered("c2", 12, at(9, 5, 0), 10*time.Second, 5*time.Minute))
 	lost := callflow.Call{Journey: callflow.Journey{CallID: "c3", Direction: callflow.Inbound, Arrival: at(9, 30, 0)}}
