@@ -86,7 +86,7 @@ func ExampleReporter_ExcessiveTalkers() {
 	// ~07be3a: 55m0s talk in 1 calls and 0 calls back
 }
 
-// When do the calls come, and when are they lost? Calls per weekday and
+// When do the calls come, and when do they go unanswered? Calls per weekday and
 // hour (Monday first) in the PBX's zone.
 func ExampleReporter_HeatMap() {
 	s := time.Second
@@ -98,18 +98,18 @@ func ExampleReporter_HeatMap() {
 	}
 	h := exampleReporter(callflow.ReportConfig{}).HeatMap(calls)
 	for hour := 8; hour <= 15; hour++ {
-		fmt.Printf("Mon %02d:00  calls %d  lost %d\n", hour, h.Calls[0][hour], h.Lost[0][hour])
+		fmt.Printf("Mon %02d:00  calls %d  unanswered %d\n", hour, h.Calls[0][hour], h.Unanswered[0][hour])
 	}
 	fmt.Println("Tuesday 09:00:", h.At(time.Tuesday, 9))
 	// Output:
-	// Mon 08:00  calls 0  lost 0
-	// Mon 09:00  calls 3  lost 1
-	// Mon 10:00  calls 0  lost 0
-	// Mon 11:00  calls 0  lost 0
-	// Mon 12:00  calls 0  lost 0
-	// Mon 13:00  calls 0  lost 0
-	// Mon 14:00  calls 1  lost 0
-	// Mon 15:00  calls 0  lost 0
+	// Mon 08:00  calls 0  unanswered 0
+	// Mon 09:00  calls 3  unanswered 1
+	// Mon 10:00  calls 0  unanswered 0
+	// Mon 11:00  calls 0  unanswered 0
+	// Mon 12:00  calls 0  unanswered 0
+	// Mon 13:00  calls 0  unanswered 0
+	// Mon 14:00  calls 1  unanswered 0
+	// Mon 15:00  calls 0  unanswered 0
 	// Tuesday 09:00: 0
 }
 
@@ -130,14 +130,14 @@ func ExampleReporter_CallsPerDay() {
 	r := exampleReporter(callflow.ReportConfig{Filter: callflow.Filter{
 		From: time.Date(2026, 3, 1, 0, 0, 0, 0, loc), To: time.Date(2026, 3, 6, 0, 0, 0, 0, loc)}})
 	for _, d := range r.CallsPerDay(calls) {
-		fmt.Printf("%s  calls %d  answered %d  lost %d\n", d.Date, d.Calls, d.Answered, d.Lost)
+		fmt.Printf("%s  calls %d  answered %d  unanswered %d\n", d.Date, d.Calls, d.Answered, d.Unanswered)
 	}
 	// Output:
-	// 2026-03-01  calls 0  answered 0  lost 0
-	// 2026-03-02  calls 2  answered 1  lost 1
-	// 2026-03-03  calls 0  answered 0  lost 0
-	// 2026-03-04  calls 1  answered 1  lost 0
-	// 2026-03-05  calls 0  answered 0  lost 0
+	// 2026-03-01  calls 0  answered 0  unanswered 0
+	// 2026-03-02  calls 2  answered 1  unanswered 1
+	// 2026-03-03  calls 0  answered 0  unanswered 0
+	// 2026-03-04  calls 1  answered 1  unanswered 0
+	// 2026-03-05  calls 0  answered 0  unanswered 0
 }
 
 // Today's figures for the live view: average talk, average ring, missed

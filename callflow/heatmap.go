@@ -15,9 +15,11 @@ type HeatMap struct {
 	Calls [7][24]int `json:"calls"`
 	// Answered counts those a user answered.
 	Answered [7][24]int `json:"answered"`
-	// Lost counts the inbound journeys nobody answered, in business hours
-	// or not: the map shows when they came.
-	Lost [7][24]int `json:"lost"`
+	// Unanswered counts the inbound journeys no user answered, in
+	// business hours or not: the map shows when they came. It is wider
+	// than the lost calls of LostCalls (any target, voicemail and forwards
+	// away included), which only group visits make.
+	Unanswered [7][24]int `json:"unanswered"`
 	// Undated counts journeys without an arrival time (zero), which have
 	// no cell. The interpreter always sets one; hand-built input may not.
 	Undated int `json:"undated,omitempty"`
@@ -52,7 +54,7 @@ func (r *Reporter) HeatMap(calls []Call) HeatMap {
 		if j.Answered {
 			h.Answered[d][hr]++
 		} else if j.Direction == Inbound {
-			h.Lost[d][hr]++
+			h.Unanswered[d][hr]++
 		}
 	}
 	return h
@@ -65,12 +67,14 @@ type DayCount struct {
 	// Answered those a user answered.
 	Calls    int `json:"calls"`
 	Answered int `json:"answered"`
-	// Inbound counts the inbound journeys; Lost those nobody answered that
-	// arrived in business hours (all of them without business hours), and
-	// LostOutOfHours those outside, counted apart as DOMAIN.md §3.5 asks.
-	Inbound        int `json:"inbound"`
-	Lost           int `json:"lost"`
-	LostOutOfHours int `json:"lostOutOfHours,omitempty"`
+	// Inbound counts the inbound journeys; Unanswered those no user
+	// answered that arrived in business hours (all of them without
+	// business hours), and UnansweredOutOfHours those outside, counted
+	// apart as DOMAIN.md §3.5 asks. As in HeatMap, this is wider than the
+	// lost calls of LostCalls.
+	Inbound              int `json:"inbound"`
+	Unanswered           int `json:"unanswered"`
+	UnansweredOutOfHours int `json:"unansweredOutOfHours,omitempty"`
 }
 
 // CallsPerDay counts the selected journeys per calendar day of arrival in
@@ -132,9 +136,9 @@ func (r *Reporter) CallsPerDay(calls []Call) []DayCount {
 		c.Inbound++
 		if !j.Answered {
 			if r.InHours(j) {
-				c.Lost++
+				c.Unanswered++
 			} else {
-				c.LostOutOfHours++
+				c.UnansweredOutOfHours++
 			}
 		}
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/starinsight/starinsight/internal/sim"
 )
 
-// hmCall is a journey arriving at t; lost means inbound and not answered.
+// hmCall is a journey arriving at t; lost means inbound and not answered (Unanswered).
 func hmCall(id string, d callflow.Direction, t time.Time, answered bool) callflow.Call {
 	return callflow.Call{Journey: callflow.Journey{CallID: id, Direction: d, Arrival: t, End: t.Add(time.Minute), Answered: answered}}
 }
@@ -25,8 +25,8 @@ func hmCells(h callflow.HeatMap) []hmCell {
 	var out []hmCell
 	for d := range 7 {
 		for hr := range 24 {
-			if h.Calls[d][hr] != 0 || h.Answered[d][hr] != 0 || h.Lost[d][hr] != 0 {
-				out = append(out, hmCell{d, hr, h.Calls[d][hr], h.Answered[d][hr], h.Lost[d][hr]})
+			if h.Calls[d][hr] != 0 || h.Answered[d][hr] != 0 || h.Unanswered[d][hr] != 0 {
+				out = append(out, hmCell{d, hr, h.Calls[d][hr], h.Answered[d][hr], h.Unanswered[d][hr]})
 			}
 		}
 	}
@@ -119,7 +119,7 @@ func TestCallsPerDay(t *testing.T) {
 		}, []callflow.DayCount{
 			{Date: day(10, 24), Calls: 1, Answered: 1, Inbound: 1},
 			{Date: day(10, 25)},
-			{Date: day(10, 26), Calls: 3, Answered: 1, Inbound: 1, Lost: 1},
+			{Date: day(10, 26), Calls: 3, Answered: 1, Inbound: 1, Unanswered: 1},
 		}},
 		{"the 25-hour day holds both 02:00 hours", callflow.ReportConfig{Location: loc}, []callflow.Call{
 			hmCall("1", in, time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC), true),   // 02:00 CEST
@@ -143,7 +143,7 @@ func TestCallsPerDay(t *testing.T) {
 			hmCall("2", in, at(3, 4, 0, 0), false), // outside: To is exclusive
 		}, []callflow.DayCount{
 			{Date: day(3, 1)},
-			{Date: day(3, 2), Calls: 1, Inbound: 1, Lost: 1},
+			{Date: day(3, 2), Calls: 1, Inbound: 1, Unanswered: 1},
 			{Date: day(3, 3)},
 		}},
 		{"filter bounds and no calls", callflow.ReportConfig{Location: loc,
@@ -156,7 +156,7 @@ func TestCallsPerDay(t *testing.T) {
 			hmCall("2", in, at(3, 2, 8, 0), false),
 			hmCall("3", in, at(3, 2, 18, 0), true),
 		}, []callflow.DayCount{
-			{Date: day(3, 2), Calls: 3, Answered: 1, Inbound: 3, Lost: 1, LostOutOfHours: 1},
+			{Date: day(3, 2), Calls: 3, Answered: 1, Inbound: 3, Unanswered: 1, UnansweredOutOfHours: 1},
 		}},
 		{"no calls", callflow.ReportConfig{Location: loc}, nil, nil},
 		{"only From and no calls", callflow.ReportConfig{Location: loc, Filter: callflow.Filter{From: at(3, 1, 0, 0)}}, nil, nil},
@@ -210,7 +210,7 @@ func TestHeatMapSimulated(t *testing.T) {
 				for hr := range 24 {
 					hc += h.Calls[d][hr]
 					ha += h.Answered[d][hr]
-					hl += h.Lost[d][hr]
+					hl += h.Unanswered[d][hr]
 				}
 			}
 			if hc != selected || ha != answered || hl != lost {
@@ -220,7 +220,7 @@ func TestHeatMapSimulated(t *testing.T) {
 			var dc, dl int
 			for i, d := range days {
 				dc += d.Calls
-				dl += d.Lost + d.LostOutOfHours
+				dl += d.Unanswered + d.UnansweredOutOfHours
 				if i > 0 {
 					next := time.Date(days[i-1].Date.Year, days[i-1].Date.Month, days[i-1].Date.Day+1, 0, 0, 0, 0, time.UTC)
 					if callflow.DateOf(next) != d.Date {
