@@ -62,14 +62,7 @@ func (r *Reporter) LostCalls(calls []Call) []LostCall {
 		if !r.Selected(j) || !isLostCall(j) {
 			continue
 		}
-		last := j.Queues[len(j.Queues)-1]
-		out = append(out, LostCall{
-			CallID: j.CallID, Site: j.Site, Arrival: j.Arrival, End: j.End,
-			Number: j.CallerNumber, Wait: j.Wait,
-			DialledAccountID: j.DialledAccountID, GroupID: last.GroupID,
-			Reason: last.Disposition, Outcome: j.Outcome,
-			OutOfHours: !r.InHours(j),
-		})
+		out = append(out, r.lostCall(j))
 	}
 	slices.SortStableFunc(out, func(a, b LostCall) int {
 		return cmp.Or(a.Arrival.Compare(b.Arrival), cmp.Compare(a.CallID, b.CallID), cmp.Compare(a.Site, b.Site))
@@ -358,13 +351,26 @@ func cmpBool(a, b bool) int {
 	return -1
 }
 
-// attempt describes a lost call as an attempt of a lost caller.
-func (r *Reporter) attempt(j *Journey) Attempt {
+// lostCall describes a lost call (isLostCall is true for j).
+func (r *Reporter) lostCall(j *Journey) LostCall {
 	last := j.Queues[len(j.Queues)-1]
-	return Attempt{
-		CallID: j.CallID, Site: j.Site, Start: j.Arrival, End: j.End, Wait: j.Wait,
-		CalledAccountID: j.DialledAccountID, GroupID: last.GroupID, Reason: last.Disposition,
+	return LostCall{
+		CallID: j.CallID, Site: j.Site, Arrival: j.Arrival, End: j.End,
+		Number: j.CallerNumber, Wait: j.Wait,
+		DialledAccountID: j.DialledAccountID, GroupID: last.GroupID,
+		Reason: last.Disposition, Outcome: j.Outcome,
 		OutOfHours: !r.InHours(j),
+	}
+}
+
+// attempt describes a lost call as an attempt of a lost caller: the lost
+// call without what its episode already says (the number).
+func (r *Reporter) attempt(j *Journey) Attempt {
+	l := r.lostCall(j)
+	return Attempt{
+		CallID: l.CallID, Site: l.Site, Start: l.Arrival, End: l.End, Wait: l.Wait,
+		CalledAccountID: l.DialledAccountID, GroupID: l.GroupID, Reason: l.Reason,
+		OutOfHours: l.OutOfHours,
 	}
 }
 

@@ -206,13 +206,7 @@ func (r *report) print(w io.Writer, source string, top int, rep *callflow.Report
 
 	episodes := rep.LostCallers(calls, time.Time{})
 	sum := callflow.LostCallerSummary(episodes)
-	lc := sum.InHours
-	lc.Episodes += sum.OutOfHours.Episodes
-	lc.RecoveredByCallback += sum.OutOfHours.RecoveredByCallback
-	lc.RecoveredByCaller += sum.OutOfHours.RecoveredByCaller
-	lc.Lost += sum.OutOfHours.Lost
-	lc.Pending += sum.OutOfHours.Pending
-	lc.Unrecoverable += sum.OutOfHours.Unrecoverable
+	lc := sum.InHours // without business hours every episode counts as in hours
 	fmt.Fprintf(w, "\nLost callers (a lost group call, then no answered call within %v)\n", cfg.Window)
 	fmt.Fprintf(w, "  %d callers: %d called back, %d got through themselves, %d lost, %d pending, %d withheld\n",
 		lc.Episodes, lc.RecoveredByCallback, lc.RecoveredByCaller, lc.Lost, lc.Pending, lc.Unrecoverable)
