@@ -56,12 +56,12 @@ func ParseCallerID(s string) CallerID {
 		}
 		if i := strings.LastIndexByte(s, open); i >= 0 {
 			inner := strings.TrimSpace(s[i+1 : n-1])
-			if looksLikeNumber(inner, false) {
+			if looksLikeNumber(inner, false) || looksConcealed(inner) {
 				return CallerID{Name: strings.TrimSpace(s[:i]), Number: inner}
 			}
 		}
 	}
-	if looksLikeNumber(s, true) {
+	if looksLikeNumber(s, true) || looksConcealed(s) {
 		return CallerID{Number: s}
 	}
 	return CallerID{Name: s}

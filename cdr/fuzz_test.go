@@ -84,7 +84,7 @@ func FuzzReadCSV(f *testing.F) {
 
 // FuzzCallerID: parsing what String writes gives the same caller id.
 func FuzzCallerID(f *testing.F) {
-	for _, s := range []string{"Anna Agent (12)", "+4971112345", "Support", "Name <0711 123>", "(0711) 123 45", "", "Team (2) (200)", "a ( 1 )", "(1)(2)", "<+>"} {
+	for _, s := range []string{"Anna Agent (12)", "+4971112345", "Support", "Name <0711 123>", "(0711) 123 45", "", "Team (2) (200)", "a ( 1 )", "(1)(2)", "<+>", "Person 3F2A-k1 (+49 7… #3F2A-k1)", "+4971112xxx", "Max (1xx)"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -99,7 +99,7 @@ func FuzzCallerID(f *testing.F) {
 // FuzzPhoneNumber: whatever Normalize makes has a text form that parses
 // back to it, and every text ParsePhoneNumber accepts is its own String.
 func FuzzPhoneNumber(f *testing.F) {
-	for _, s := range []string{"+49 711 12345", "+49 (0)711 12345", "004971112345", "071112345", "12345678", "12", "anonymous", "Unbekannt", "", "*21#", "~x", "withheld", "+", "~"} {
+	for _, s := range []string{"+49 711 12345", "+49 (0)711 12345", "004971112345", "071112345", "12345678", "12", "anonymous", "Unbekannt", "", "*21#", "~x", "withheld", "+", "~", "+49 7… #3F2A9B1C04D2-k1", "… #AB-k1", "~… #AB", "0711 123xxx", "~12xxx", "+49 7… #"} {
 		f.Add(s)
 	}
 	plan := GermanPlan("711")

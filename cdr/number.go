@@ -37,9 +37,16 @@ func (k NumberKind) String() string {
 //	"12"        internal extension (digits only)
 //	"+4971112"  E.164
 //	"~*21#"     other, as written without separators
+//
+// A number can also be concealed (see concealed.go): a pseudonym made by
+// package pseudo, "+49 7… #3F2A9B1C04D2-k1", or a masked number,
+// "+4971112xxx". Concealed numbers keep their kind, so internal and
+// external calls stay apart; pseudonyms stay matchable, masked numbers do
+// not.
 type PhoneNumber struct {
 	kind   NumberKind
-	digits string // E.164 without '+', internal digits, or the cleaned other text
+	form   numberForm
+	digits string // E.164 without '+', internal digits, or the cleaned other text; see concealed.go for concealed forms
 }
 
 // Withheld is the PhoneNumber of a caller who suppressed the number.
@@ -57,7 +64,9 @@ func (p PhoneNumber) External() bool { return p.kind == NumberE164 || p.kind == 
 // Matchable reports whether p identifies a party well enough to match calls
 // from the same party: an E.164, internal or other number, not none or
 // withheld.
-func (p PhoneNumber) Matchable() bool { return p.kind >= NumberInternal }
+//
+// A masked number is not matchable: many numbers share it.
+func (p PhoneNumber) Matchable() bool { return p.kind >= NumberInternal && p.form != formMasked }
 
 // String returns the text form described on PhoneNumber.
 func (p PhoneNumber) String() string {
@@ -75,6 +84,20 @@ func (p PhoneNumber) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (p PhoneNumber) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
+// AppendText implements encoding.TextAppender: it appends String's form to
+// b without allocating a string.
+func (p PhoneNumber) AppendText(b []byte) ([]byte, error) {
+	switch p.kind {
+	case NumberWithheld:
+		return append(b, "withheld"...), nil
+	case NumberE164:
+		b = append(b, '+')
+	case NumberOther:
+		b = append(b, '~')
+	}
+	return append(b, p.digits...), nil
+}
+
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (p *PhoneNumber) UnmarshalText(b []byte) error {
 	v, err := ParsePhoneNumber(string(b))
@@ -88,6 +111,9 @@ func (p *PhoneNumber) UnmarshalText(b []byte) error {
 // ParsePhoneNumber parses the text form String returns. It does not
 // normalise dialled numbers: use NumberPlan.Normalize for that.
 func ParsePhoneNumber(s string) (PhoneNumber, error) {
+	if p, ok, err := parseConcealed(s); ok || err != nil {
+		return p, err
+	}
 	switch {
 	case s == "":
 		return PhoneNumber{}, nil
@@ -167,6 +193,13 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 	if s == "" {
 		return PhoneNumber{}
 	}
+	// A concealed number keeps its form: pseudonymised rows normalise to
+	// the numbers their clear originals normalise to, pseudonymised.
+	if s[0] == '~' || strings.Contains(s, pseudonymMark) {
+		if p, ok, err := parseConcealed(s); ok && err == nil {
+			return p
+		}
+	}
 	if c := s[0]; c >= 'A' { // only words can mean "withheld"
 		for _, w := range withheldWords {
 			if strings.EqualFold(s, w) {
@@ -192,6 +225,28 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 	if s == "" {
 		return PhoneNumber{}
 	}
+	if t := strings.TrimPrefix(s, "+"); maskedDigits(t) {
+		// A masked number ("0711 123xxx") is classified like the number it
+		// hides, its masked digits counting as digits, and stays masked.
+		m := len(t) - len(strings.TrimRight(t, "xX"))
+		n := p.classify(strings.Map(maskToZero, s))
+		m = min(m, len(n.digits))
+		n.form = formMasked
+		n.digits = n.digits[:len(n.digits)-m] + strings.Repeat("x", m)
+		return n
+	}
+	return p.classify(s)
+}
+
+func maskToZero(r rune) rune {
+	if r == 'x' || r == 'X' {
+		return '0'
+	}
+	return r
+}
+
+// classify normalises s, which holds no separators.
+func (p NumberPlan) classify(s string) PhoneNumber {
 	switch {
 	case s[0] == '+' && len(s) > 1 && allDigits(s[1:]):
 		return PhoneNumber{kind: NumberE164, digits: s[1:]}
