@@ -25,8 +25,14 @@
 //   - [github.com/starinsight/starinsight/callflow/callflowtest]: the
 //     recorded-scenario kit: a human-editable file of accounts, raw CSV rows
 //     and expected legs and journeys, runnable in any go test.
-//   - live, pseudo, powerbi, sqlsink: live state, pseudonymisation, Power BI
-//     and SQL delivery (planned; see the issues).
+//   - [github.com/starinsight/starinsight/pseudo]: pseudonymisation and
+//     anonymisation of personal fields by a per-field policy, with keyed
+//     HMAC pseudonyms that keep joins and lost-caller matching working;
+//     [github.com/starinsight/starinsight/pseudo/pseudotest] scans a sink's
+//     output for leaks.
+//   - [github.com/starinsight/starinsight/live]: live snapshot types for
+//     users, groups and iQueues, and the login-state history.
+//   - powerbi, sqlsink: Power BI and SQL delivery (planned; see the issues).
 //   - examples/quickstart: the main job on embedded sample data.
 //
 // # A first program
@@ -54,6 +60,12 @@
 // Use errors.As to act on them, as above. The interpretation itself never
 // fails: what it had to repair or guess is marked with callflow.Flag values
 // on the leg and the journey.
+//
+// # Privacy
+//
+// Personal fields leave the company only in the form the customer chose:
+// pass every batch through a pseudo.Pseudonymiser (pseudo.Apply); sinks
+// take one as an option and apply it to everything they write.
 //
 // # Time zones
 //

@@ -227,20 +227,30 @@ func (p *Pseudonymiser) pseudonymNumber(n cdr.PhoneNumber) cdr.PhoneNumber {
 	w.mac.Reset()
 	w.mac.Write(w.buf)
 	w.sum = w.mac.Sum(w.sum[:0])
-	var vis string
-	if n.Kind() == cdr.NumberE164 {
+	// Build the text form, "+49 7… #TAG-k1", and parse it: one allocation.
+	var head [8]byte // "+" country code (≤ 3), space, ≤ 4 digits
+	h := head[:0]
+	switch n.Kind() {
+	case cdr.NumberE164:
 		digits := text[1:]
 		cc := countryCodeLen(digits)
 		v := min(p.visible, max(len(digits)-cc-4, 0))
-		vis = string(digits[:cc])
+		h = append(h, '+')
+		h = append(h, digits[:cc]...)
 		if v > 0 {
-			vis += " " + string(digits[cc:cc+v])
+			h = append(h, ' ')
+			h = append(h, digits[cc:cc+v]...)
 		}
+	case cdr.NumberOther:
+		h = append(h, '~')
 	}
-	w.buf = appendToken(w.buf[:0], w.sum, p.tagLen, p.suffix)
-	q, err := cdr.PseudonymousNumber(n.Kind(), vis, string(w.buf))
+	out := append(w.buf[:0], h...)
+	out = append(out, "… #"...)
+	out = appendToken(out, w.sum, p.tagLen, p.suffix)
+	w.buf = out
+	q, err := cdr.ParsePhoneNumber(string(out))
 	if err != nil {
-		return cdr.PhoneNumber{} // cannot happen: the token is hex and a key id
+		return cdr.PhoneNumber{} // cannot happen: the text is built to the grammar
 	}
 	return q
 }
