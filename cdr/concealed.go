@@ -142,10 +142,22 @@ func maskedDigits(s string) bool {
 }
 
 // looksConcealed reports whether s is the text of a concealed number, for
-// ParseCallerID.
+// ParseCallerID: a pseudonym, or a masked number as a PBX or a masking
+// export may write it ("0711 1234xxx", "+49 711 12XXX").
 func looksConcealed(s string) bool {
-	_, ok, err := parseConcealed(s)
-	return ok && err == nil
+	if _, ok, err := parseConcealed(s); ok {
+		return err == nil
+	}
+	if !strings.ContainsAny(s, "xX") {
+		return false
+	}
+	t := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(numberSeparators, r) {
+			return -1
+		}
+		return r
+	}, strings.TrimPrefix(s, "+"))
+	return maskedDigits(t)
 }
 
 func checkVisible(kind NumberKind, v string) error {
