@@ -21,8 +21,9 @@ const (
 	// the calls that recovered a lost caller or repeated a call. STARFACE
 	// call ids can embed names and numbers.
 	CallID Field = iota
-	// CallLeg is a raw entry's call step id, call leg uuid and channel
-	// name: ids that can embed a login or a number.
+	// CallLeg is a raw entry's call leg uuid and channel name: ids that
+	// can embed a login or a number. (The call step id only numbers the
+	// steps of a call; it is kept.)
 	CallLeg
 	// CallerName and CalledName are the name parts of caller-id strings,
 	// and the caller name of a live user's call.

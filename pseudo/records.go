@@ -16,12 +16,13 @@ import (
 // journey's Path, Events and Queues, a live user's GroupIDs) with the
 // original; treat both as read-only.
 
-// Entry conceals a raw call-list entry: call id, call step, leg uuid and
-// channel, both caller ids, the callback number, the login, and a
-// callresultcausedby that is not an account id.
+// Entry conceals a raw call-list entry: call id, leg uuid and channel,
+// both caller ids, the callback number, the login, and a
+// callresultcausedby that is not an account id. The call step id is kept:
+// it numbers the steps of a call, holds nothing personal, and the
+// interpretation orders steps by it.
 func (p *Pseudonymiser) Entry(e cdr.Entry) cdr.Entry {
 	e.CallID = p.Conceal(CallID, e.CallID)
-	e.CallStepID = p.Conceal(CallLeg, e.CallStepID)
 	e.CallLegUUID = p.Conceal(CallLeg, e.CallLegUUID)
 	e.ChannelName = p.Conceal(CallLeg, e.ChannelName)
 	e.CallerCallerID = p.ConcealCallerID(CallerName, CallerNumber, e.CallerCallerID)
