@@ -143,3 +143,9 @@ func TestNormalizeMasked(t *testing.T) {
 		require.False(t, got.Matchable())
 	}
 }
+
+func TestIsWithheldWord(t *testing.T) {
+	for s, want := range map[string]bool{"anonymous": true, " Unbekannt ": true, "CLIR": true, "Anna": false, "": false, "12": false, "anonymously": false} {
+		require.Equal(t, want, IsWithheldWord(s), "%q", s)
+	}
+}

@@ -182,6 +182,22 @@ const numberSeparators = " -/.()\t"
 // withheldWords are what PBXs and carriers write instead of a suppressed number.
 var withheldWords = []string{"anonymous", "anonym", "unknown", "unbekannt", "withheld", "private", "restricted", "unavailable", "inconnu", "masqué", "clir"}
 
+// IsWithheldWord reports whether s is one of the words PBXs and carriers
+// write instead of a suppressed number ("anonymous", "unbekannt", …),
+// ignoring case and surrounding space. Such words are not personal.
+func IsWithheldWord(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || s[0] < 'A' {
+		return false
+	}
+	for _, w := range withheldWords {
+		if strings.EqualFold(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // Normalize turns a dialled or presented number into a PhoneNumber:
 // "+49 711 12345", "+49 (0)711 12345", "004971112345" and "071112345"
 // all become +4971112345, and with area code 711 a local "12345678"
@@ -200,12 +216,8 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 			return p
 		}
 	}
-	if c := s[0]; c >= 'A' { // only words can mean "withheld"
-		for _, w := range withheldWords {
-			if strings.EqualFold(s, w) {
-				return Withheld
-			}
-		}
+	if IsWithheldWord(s) {
+		return Withheld
 	}
 	// "+49 (0)711 …" writes the national prefix that is dropped after a
 	// country code; kept, it would end up inside the E.164 number.

@@ -170,6 +170,9 @@ func (p *Pseudonymiser) Conceal(f Field, s string) string {
 	if fieldClasses[f] == classNumber {
 		return p.concealRawNumber(f, r, s)
 	}
+	if fieldClasses[f] == className && cdr.IsWithheldWord(s) {
+		return s // "anonymous" in a caller id's name says the number was withheld; it names nobody
+	}
 	if r.Action == Mask {
 		return initials(s)
 	}
