@@ -32,7 +32,15 @@ var (
 // Export writes the secret for a secret store, and ParseKey reads it back.
 type Key struct {
 	id     string
-	secret string // a string, so that a Key's bytes cannot be changed after the checks
+	secret *keySecret
+}
+
+// keySecret holds a Key's secret behind a pointer: fmt prints a pointer
+// inside a struct as an address, so %v of any value that holds a Key (a
+// Pseudonymiser, a struct with an unexported Key field) never shows the
+// secret, as it would a string field, whose String method fmt cannot call.
+type keySecret struct {
+	b string // a string, so that a Key's bytes cannot be changed after the checks
 }
 
 // NewKey returns a key with the given id and secret. The id is 1 to 8
@@ -48,7 +56,7 @@ func NewKey(id string, secret []byte) (Key, error) {
 	if err := checkSecret(id, secret); err != nil {
 		return Key{}, err
 	}
-	return Key{id: id, secret: string(secret)}, nil
+	return Key{id: id, secret: &keySecret{string(secret)}}, nil
 }
 
 // GenerateKey returns a new key with MinSecretLen random bytes from
@@ -118,7 +126,17 @@ func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 // base64url: the text ParseKey reads. Keep it where the customer keeps
 // secrets; whoever holds it can reverse pseudonyms by trying numbers.
 func (k Key) Export() string {
-	return k.id + ":" + base64.RawURLEncoding.EncodeToString([]byte(k.secret))
+	if k.secret == nil {
+		return k.id + ":"
+	}
+	enc := base64.RawURLEncoding.EncodeToString([]byte(k.secret.b))
+	if len(enc)%2 == 0 {
+		if _, err := hex.DecodeString(enc); err == nil {
+			// ParseKey would read this base64 as hex: write hex.
+			return k.id + ":" + hex.EncodeToString([]byte(k.secret.b))
+		}
+	}
+	return k.id + ":" + enc
 }
 
 func checkKeyID(id string) error {
@@ -126,7 +144,8 @@ func checkKeyID(id string) error {
 		return fmt.Errorf("%w: the id is empty; want 1 to 8 lowercase letters or digits, like \"k1\"", ErrKeyID)
 	}
 	if len(id) > 8 {
-		return fmt.Errorf("%w %q: longer than 8 characters", ErrKeyID, id)
+		// Not quoted: a secret written before the colon would land here.
+		return fmt.Errorf("%w: %d characters, want at most 8 (the form is \"id:secret\")", ErrKeyID, len(id))
 	}
 	for i := 0; i < len(id); i++ {
 		if c := id[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {

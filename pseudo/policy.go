@@ -376,7 +376,7 @@ func ParsePolicy(s string) (Policy, error) {
 		r := Rule{Action: a}
 		rest = after[end:]
 		if strings.HasPrefix(rest, ":") {
-			rest = rest[1:]
+			rest = strings.TrimLeft(rest[1:], " ")
 			switch a {
 			case Mask:
 				i := 0
@@ -411,7 +411,10 @@ func ParsePolicy(s string) (Policy, error) {
 		}
 		for _, f := range fields {
 			fr := r
-			if name == "all" && !fits(f, fr) {
+			if !fits(f, fr) {
+				if name != "all" {
+					return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): %w", n, name, Policy{}.WithRule(f, fr).Validate())
+				}
 				// "all=mask" masks what can be masked and leaves the rest
 				// at its default; "all=anonymise:\"x\"" blanks the numbers.
 				fr = fitted(f, fr)

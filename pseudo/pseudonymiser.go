@@ -123,7 +123,7 @@ func New(opts ...Option) (*Pseudonymiser, error) {
 	}
 	if !p.key.IsZero() {
 		p.suffix = "-" + p.key.id
-		secret := []byte(p.key.secret)
+		secret := []byte(p.key.secret.b)
 		p.workers.New = func() any {
 			return &worker{mac: hmac.New(sha256.New, secret), buf: make([]byte, 0, 128), sum: make([]byte, 0, sha256.Size)}
 		}
@@ -156,9 +156,11 @@ var domains = [numFields]byte{'C', 'S', 'N', 'N', 'T', 'T', 'T', 'N', 'N', 'L', 
 // value as it appears in records: a raw number for number fields (it is
 // normalised with the NumberPlan first), a caller-id name, a call id.
 // The empty string stays empty.
+//
+// An invalid field conceals everything: it returns "".
 func (p *Pseudonymiser) Conceal(f Field, s string) string {
 	if s == "" || f >= numFields {
-		return s
+		return ""
 	}
 	r := p.policy.Rule(f)
 	switch r.Action {
@@ -180,23 +182,88 @@ func (p *Pseudonymiser) Conceal(f Field, s string) string {
 }
 
 // ConcealNumber returns n concealed as the policy says for field f: kept,
-// anonymised (no number), masked, or pseudonymised. None, withheld and
-// concealed numbers are not personal and stay as they are.
+// anonymised (no number), masked, or pseudonymised. Unless anonymised,
+// none and withheld are not personal and stay as they are, and so does a
+// number concealed at least as far as the policy asks (a masked number is
+// masked further if it shows too much). A field that is not a number field
+// conceals everything: it returns no number.
 func (p *Pseudonymiser) ConcealNumber(f Field, n cdr.PhoneNumber) cdr.PhoneNumber {
-	if f >= numFields || fieldClasses[f] != classNumber || n.IsZero() {
+	if f >= numFields || fieldClasses[f] != classNumber {
+		return cdr.PhoneNumber{}
+	}
+	if n.IsZero() {
 		return n
 	}
 	r := p.policy.Rule(f)
-	switch r.Action {
-	case Keep:
+	switch {
+	case r.Action == Keep:
 		return n
-	case Anonymise:
+	case r.Action == Anonymise:
 		return cdr.PhoneNumber{}
-	case Mask:
+	case n.Kind() == cdr.NumberWithheld:
+		return n
+	case n.Concealed():
+		return concealed(n, r)
+	case r.Action == Mask:
 		return n.Mask(r.MaskDigits)
 	}
 	return p.pseudonymNumber(n)
 }
+
+// concealed returns what a concealed number becomes: itself when it is
+// concealed enough (see passes), a masked number masked further, and no
+// number for text that looks like a pseudonym but is none this package
+// writes.
+func concealed(n cdr.PhoneNumber, r Rule) cdr.PhoneNumber {
+	least := DefaultMaskDigits
+	if r.Action == Mask {
+		least = r.MaskDigits
+	}
+	switch {
+	case passes(n, least):
+		return n
+	case n.Masked():
+		return n.Mask(least)
+	}
+	return cdr.PhoneNumber{}
+}
+
+// passes reports whether a concealed number may pass as it is: a masked
+// number that hides at least least digits, or a pseudonym of the form
+// pseudonymNumber writes (the country code and at most 4 more digits in
+// clear, a tag of 8 to 32 hex digits, a key id). Text that only looks
+// concealed ("0711123456x", "+4971112345… #1") would otherwise carry a
+// clear number through.
+func passes(n cdr.PhoneNumber, least int) bool {
+	s := n.String()
+	if n.Masked() {
+		return len(s)-len(strings.TrimRight(s, "x")) >= least
+	}
+	tok, ok := n.PseudonymToken()
+	if !ok {
+		return false
+	}
+	id, ok := KeyID(tok)
+	if !ok {
+		return false
+	}
+	tag := tok[:len(tok)-len(id)-1]
+	if len(tag) < 8 || len(tag) > 32 || strings.Trim(tag, hexDigits) != "" {
+		return false
+	}
+	if n.Kind() == cdr.NumberE164 {
+		visible, _, _ := strings.Cut(s[1:], pseudonymMark)
+		cc, national, _ := strings.Cut(visible, " ")
+		if countryCodeLen([]byte(cc)) != len(cc) || len(national) > 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// pseudonymMark separates a pseudonymous number's visible digits from its
+// token (cdr's text form).
+const pseudonymMark = "… #"
 
 // ConcealCallerID conceals a caller id's name and number parts as fields
 // name and number.
@@ -209,8 +276,13 @@ func (p *Pseudonymiser) concealRawNumber(f Field, r Rule, raw string) string {
 	switch {
 	case n.IsZero():
 		return "" // blank text only
-	case n.Kind() == cdr.NumberWithheld || n.Concealed():
-		return raw // "anonymous" and concealed numbers are not personal
+	case n.Kind() == cdr.NumberWithheld:
+		return raw // "anonymous" is not personal
+	case n.Concealed():
+		if c := concealed(n, r); c != n {
+			return c.String()
+		}
+		return raw // concealed enough: not personal
 	case r.Action == Mask:
 		return n.Mask(r.MaskDigits).String()
 	}
@@ -270,7 +342,8 @@ func (p *Pseudonymiser) pseudonym(f Field, s string) string {
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
 	w.buf = append(w.buf[:0], domains[f])
-	if fieldClasses[f] == className {
+	if c := fieldClasses[f]; c == className || c == classLogin {
+		// Logins fold too: Windows (SAM) account names ignore case.
 		w.buf = appendFoldedName(w.buf, s)
 	} else {
 		w.buf = append(w.buf, s...)
