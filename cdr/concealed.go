@@ -73,7 +73,8 @@ func (p PhoneNumber) PseudonymToken() (string, bool) {
 // Mask returns p with its last n digits replaced by 'x', as German
 // itemised bills shorten numbers (§ 96 TKG). Masking cannot be undone and
 // breaks matching: a masked number is not Matchable. Masking an "other"
-// number keeps only its digits. None, withheld and pseudonymous numbers,
+// number keeps only its digits, and a masked number has at most the 15
+// digits of E.164: longer text keeps its first 15 positions. None, withheld and pseudonymous numbers,
 // and n ≤ 0, return p unchanged; masking a masked number masks at least n
 // digits.
 func (p PhoneNumber) Mask(n int) PhoneNumber {
@@ -91,6 +92,9 @@ func (p PhoneNumber) Mask(n int) PhoneNumber {
 	}
 	if d == "" {
 		d = "x"
+	}
+	if len(d) > maxMaskedLen {
+		d = d[:maxMaskedLen] // no number is longer; the rest shows nothing
 	}
 	keep := max(len(d)-n, 0)
 	if t := len(strings.TrimRight(d, "x")); t < keep {
@@ -123,9 +127,17 @@ func parseConcealed(s string) (p PhoneNumber, ok bool, err error) {
 	return PhoneNumber{}, false, nil
 }
 
+// maxMaskedLen is the most digit positions a masked number may have: the
+// 15 of E.164. Longer "masked" text is not a masked number (a clear number
+// with x's appended must not pass as concealed).
+const maxMaskedLen = 15
+
 // maskedDigits reports whether s is digits followed by at least one x
-// (either case).
+// (either case), at most maxMaskedLen in all.
 func maskedDigits(s string) bool {
+	if len(s) > maxMaskedLen {
+		return false
+	}
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++

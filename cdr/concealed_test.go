@@ -149,3 +149,29 @@ func TestIsWithheldWord(t *testing.T) {
 		require.Equal(t, want, IsWithheldWord(s), "%q", s)
 	}
 }
+
+func TestNormalizeMaskedEdges(t *testing.T) {
+	plan := GermanPlan("711")
+	for raw, want := range map[string]string{
+		"xxxx":                    "xxxx",
+		"xxxxxxxx":                "~xxxxxxxx",
+		"+xxx":                    "+xxx",
+		"+4917612345678xxx":       "~+4917612345678xxx", // 17 digit positions: no number, not a masked one
+		"0176 1234 5678 9012 xxx": "~0176123456789012xxx",
+	} {
+		got := plan.Normalize(raw)
+		require.Equal(t, want, got.String(), "Normalize(%q)", raw)
+		require.Equal(t, got, MustParse(t, got.String()))
+	}
+	_, err := ParsePhoneNumber("+4917612345678xxx")
+	require.Error(t, err, "a masked number longer than E.164 allows is no number")
+}
+
+func TestMaskLongNumbers(t *testing.T) {
+	for _, s := range []string{"+4917612345678901234", "~00000000000000A00"} {
+		m := MustParse(t, s).Mask(3)
+		require.Len(t, m.String(), 16, "%q → %q", s, m)
+		require.Equal(t, m, MustParse(t, m.String()))
+		require.Equal(t, m, m.Mask(3), "masking is idempotent")
+	}
+}

@@ -237,11 +237,23 @@ func (p NumberPlan) Normalize(raw string) PhoneNumber {
 	if s == "" {
 		return PhoneNumber{}
 	}
-	if t := strings.TrimPrefix(s, "+"); maskedDigits(t) {
+	if t := strings.TrimPrefix(s, "+"); maskedDigits(strings.TrimPrefix(t, p.InternationalPrefix)) {
 		// A masked number ("0711 123xxx") is classified like the number it
 		// hides, its masked digits counting as digits, and stays masked.
 		m := len(t) - len(strings.TrimRight(t, "xX"))
+		if m == len(t) && s[0] != '+' {
+			// Only x's: no prefix to read. As long as an extension, it
+			// is one; longer, it is some number.
+			kind := NumberOther
+			if m <= p.MaxInternalDigits {
+				kind = NumberInternal
+			}
+			return PhoneNumber{kind: kind, form: formMasked, digits: strings.Repeat("x", m)}
+		}
 		n := p.classify(strings.Map(maskToZero, s))
+		if len(n.digits) > maxMaskedLen {
+			return p.classify(s) // too long for a number: not masked, other
+		}
 		m = min(m, len(n.digits))
 		n.form = formMasked
 		n.digits = n.digits[:len(n.digits)-m] + strings.Repeat("x", m)

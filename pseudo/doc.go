@@ -41,12 +41,14 @@
 //
 // Apply conceals a whole batch of any record type in one call (raw
 // entries, accounts, calls, legs, journeys, lost calls and callers,
-// parties, best buddies, repeat calls, live snapshots) and returns a copy:
-// the input is unchanged, so one pipeline can feed a pseudonymised and a
-// clear sink. A batch of an unknown type is refused (ErrUnsupportedType),
-// never passed on in clear. Sinks take a *Pseudonymiser as an option and
-// apply it to everything they write; Clear() is the explicit choice to
-// write clear data.
+// parties, best buddies, repeat calls, live snapshots; report rows without
+// personal fields are copied) and returns a deep copy: the input is
+// unchanged, so one pipeline can feed a pseudonymised and a clear sink. A
+// batch of an unknown type is refused (ErrUnsupportedType), never passed
+// on in clear. The SDK's sinks (sqlsink, powerbi) require a
+// *Pseudonymiser and send every batch through Apply, so nothing reaches
+// them unconcealed by accident; Clear() is the explicit choice to write
+// clear data. A nil or zero Pseudonymiser conceals everything.
 //
 // Rows pseudonymised before interpretation interpret exactly like their
 // clear originals, pseudonymised: cdr reads pseudonymous numbers back,
@@ -65,9 +67,9 @@
 //
 // # Errors
 //
-// Constructors return errors that wrap the sentinels ErrNoKey,
-// ErrShortKey, ErrWeakKey, ErrKeyID and ErrKeyText, and name the field or
-// rule at fault:
+// Key errors wrap the sentinels ErrNoKey, ErrShortKey, ErrWeakKey,
+// ErrKeyID and ErrKeyText; policy errors wrap ErrPolicy and name the rule
+// and the field at fault:
 //
 //	k, err := pseudo.ParseKey(os.Getenv("STARINSIGHT_PSEUDO_KEY"))
 //	if errors.Is(err, pseudo.ErrShortKey) || errors.Is(err, pseudo.ErrWeakKey) {

@@ -113,17 +113,9 @@ func FuzzConceal(f *testing.F) {
 			}
 		}
 		if leak := shownInputDigits(def, fld, s, out); leak != "" {
-			if out == s && looksConcealedNumber(def, fld, s) {
-			}
 			t.Fatalf("%v: %q → %q shows the input's digits %q", fld, s, out, leak)
 		}
 	})
-}
-
-// looksConcealedNumber reports whether s is text a number field treats as
-// already concealed (and so passes through).
-func looksConcealedNumber(p *Pseudonymiser, f Field, s string) bool {
-	return fieldClasses[f] == classNumber && p.plan.Normalize(s).Concealed()
 }
 
 // isTagAndKeyID reports whether tok is a pseudonym's token as this

@@ -2,6 +2,7 @@ package pseudo
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -46,8 +47,8 @@ type keySecret struct {
 // NewKey returns a key with the given id and secret. The id is 1 to 8
 // lowercase letters or digits ("k1", "2026a"); the secret is at least
 // MinSecretLen bytes of random data. An empty, short or evidently weak
-// secret (a repeated byte or pattern, a counting sequence, few distinct
-// bytes) is refused: a weak key lets anyone who guesses it reverse every
+// secret (typed text, a repeated byte or pattern, a counting sequence, few
+// distinct bytes) is refused: a weak key lets anyone who guesses it reverse every
 // pseudonym by trying all numbers. Use GenerateKey to make one.
 func NewKey(id string, secret []byte) (Key, error) {
 	if err := checkKeyID(id); err != nil {
@@ -107,6 +108,15 @@ func decodeSecret(s string) ([]byte, error) {
 	return nil, errors.New("the secret is neither hex nor base64")
 }
 
+// Equal reports whether k and o have the same id and secret, comparing the
+// secrets in constant time.
+func (k Key) Equal(o Key) bool {
+	if k.secret == nil || o.secret == nil {
+		return k.id == o.id && k.secret == o.secret
+	}
+	return k.id == o.id && subtle.ConstantTimeCompare([]byte(k.secret.b), []byte(o.secret.b)) == 1
+}
+
 // ID returns the key's id.
 func (k Key) ID() string { return k.id }
 
@@ -127,7 +137,7 @@ func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 // secrets; whoever holds it can reverse pseudonyms by trying numbers.
 func (k Key) Export() string {
 	if k.secret == nil {
-		return k.id + ":"
+		return "" // the zero Key: nothing to export
 	}
 	enc := base64.RawURLEncoding.EncodeToString([]byte(k.secret.b))
 	if len(enc)%2 == 0 {
@@ -181,7 +191,22 @@ func checkSecret(id string, b []byte) error {
 	if arithmetic(b) {
 		return fmt.Errorf("%w: key %q is a counting sequence; generate one with pseudo.GenerateKey", ErrWeakKey, id)
 	}
+	if printable(b) {
+		return fmt.Errorf("%w: key %q is typed text (all printable characters), not random bytes; pass the decoded secret, read it with ParseKey, or generate one with pseudo.GenerateKey", ErrWeakKey, id)
+	}
 	return nil
+}
+
+// printable reports whether every byte is printable ASCII: a password or
+// an encoded secret passed as if it were the bytes. 32 random bytes are all
+// printable with a probability of about 10⁻¹⁴.
+func printable(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // period returns the smallest p such that b[i] == b[i-p] for every i ≥ p.

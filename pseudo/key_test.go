@@ -38,7 +38,7 @@ func TestNewKeyAccepts(t *testing.T) {
 		{"sha-256 output", testSecret("x")},
 		{"64 bytes", long},
 		// Ten distinct byte values is the least the check accepts.
-		{"ten distinct bytes", []byte("0123456789" + "9876543210" + "1357924680" + "02")},
+		{"ten distinct bytes", []byte("\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89" + "\x89\x88\x87\x86\x85\x84\x83\x82\x81\x80" + "\x81\x83\x85\x87\x89\x82\x84\x86\x88\x80" + "\x80\x82")},
 		// A pattern that repeats for less than half of the secret is not
 		// "a repeated pattern".
 		{"period 17 of 33", append(bytes.Clone(testSecret("p")[:17]), testSecret("p")[:16]...)},
@@ -84,6 +84,10 @@ func TestNewKeyRefuses(t *testing.T) {
 		{"repeated pattern cut short", append(bytes.Repeat(r[:12], 3), r[:5]...), ErrWeakKey, []string{"12-byte pattern"}},
 		{"pasted twice", bytes.Repeat([]byte("correct horse battery staple!"), 2), ErrWeakKey, []string{"pattern"}},
 		{"counting sequence", counting, ErrWeakKey, []string{"counting"}},
+		// The reviewer's near misses of the pattern checks: typed text.
+		{"password", []byte("Summer2026!Summer2026!Winter2027"), ErrWeakKey, []string{"typed text"}},
+		{"alphabet", []byte("abcdefghijklmnopqrstuvwxyz012345"), ErrWeakKey, []string{"typed text"}},
+		{"hex text as bytes", []byte(hex.EncodeToString(testSecret("h"))), ErrWeakKey, []string{"typed text", "ParseKey"}},
 		{"counting in steps", step7, ErrWeakKey, []string{"counting"}},
 		{"counting down", down, ErrWeakKey, []string{"counting"}},
 		{"alphabet", []byte("abcdefghijklmnopqrstuvwxyz{|}~\x7f\x80"), ErrWeakKey, []string{"counting"}},
@@ -265,7 +269,8 @@ func TestExportParseKeyRoundTrip(t *testing.T) {
 }
 
 // distinctiveSecret is a valid secret that is easy to find in any output.
-var distinctiveSecret = []byte("zqxSECRETwv-0123456789-ABCDEFGHIJKLMNOP")
+// The last byte is not printable: NewKey refuses typed text.
+var distinctiveSecret = []byte("zqxSECRETwv-0123456789-ABCDEFGHIJKLMNOP\xff")
 
 // secretForms are the ways the secret could show up in text.
 func secretForms(secret []byte) []string {

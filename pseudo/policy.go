@@ -22,8 +22,8 @@ const (
 	// call ids can embed names and numbers.
 	CallID Field = iota
 	// CallLeg is a raw entry's call leg uuid and channel name: ids that
-	// can embed a login or a number. (The call step id only numbers the
-	// steps of a call; it is kept.)
+	// can embed a login or a number; and a call step id that is not a
+	// plain step number (a numeric one orders the steps and is kept).
 	CallLeg
 	// CallerName and CalledName are the name parts of caller-id strings,
 	// and the caller name of a live user's call.
@@ -44,8 +44,8 @@ const (
 	// queue's name). Names of group accounts are personal too: the product
 	// once leaked user names through group-call rows.
 	GroupName
-	// Login is a login or SAM account name, and a raw entry's
-	// callresultcausedby when it is not an account id.
+	// Login is a login or SAM account name (compared without case), and
+	// a raw entry's callresultcausedby when it is not an account id.
 	Login
 	// Comment is the free text of a call-list comment; CommentAuthor its
 	// author. Free text cannot be pseudonymised usefully: the default
@@ -153,6 +153,24 @@ func (a Action) String() string {
 		return actionNames[a]
 	}
 	return "Action(" + strconv.Itoa(int(a)) + ")"
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (a Action) MarshalText() ([]byte, error) {
+	if a >= numActions {
+		return nil, fmt.Errorf("pseudo: invalid action %d", a)
+	}
+	return []byte(a.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler with ParseAction.
+func (a *Action) UnmarshalText(b []byte) error {
+	v, err := ParseAction(string(b))
+	if err != nil {
+		return err
+	}
+	*a = v
+	return nil
 }
 
 // ParseAction parses an action name; the American spellings
@@ -281,22 +299,34 @@ func (p Policy) Pseudonymises() []Field {
 func (p Policy) Validate() error {
 	var errs []error
 	for f := range numFields {
-		r, c := p.rules[f], fieldClasses[f]
-		switch {
-		case !p.set[f]:
-		case r.Action >= numActions:
-			errs = append(errs, fmt.Errorf("pseudo: policy: %v: invalid action %d", f, r.Action))
-		case r.Action == Mask && c != className && c != classNumber:
-			errs = append(errs, fmt.Errorf("pseudo: policy: %v cannot be masked: only names and numbers can; pseudonymise or anonymise it", f))
-		case r.Action == Mask && c == className && r.MaskDigits != 0:
-			errs = append(errs, fmt.Errorf("pseudo: policy: %v is a name: it masks to initials and takes no digit count", f))
-		case r.Action == Mask && (r.MaskDigits < 0 || r.MaskDigits > 15):
-			errs = append(errs, fmt.Errorf("pseudo: policy: %v: mask digits %d out of range 1 to 15", f, r.MaskDigits))
-		case r.Action == Anonymise && c == classNumber && r.Constant != "":
-			errs = append(errs, fmt.Errorf("pseudo: policy: %v is a number: anonymised it becomes no number and takes no constant", f))
+		if problem := ruleProblem(f, p.rules[f], p.set[f]); problem != "" {
+			errs = append(errs, fmt.Errorf("%w: %s", ErrPolicy, problem))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ErrPolicy is wrapped by every error about a policy that does not fit its
+// fields, and by every ParsePolicy error.
+var ErrPolicy = errors.New("pseudo: invalid policy")
+
+// ruleProblem says what is wrong with rule r for field f, "" if nothing.
+func ruleProblem(f Field, r Rule, set bool) string {
+	c := fieldClasses[f]
+	switch {
+	case !set:
+	case r.Action >= numActions:
+		return fmt.Sprintf("%v: invalid action %d", f, r.Action)
+	case r.Action == Mask && c != className && c != classNumber:
+		return fmt.Sprintf("%v cannot be masked: only names and numbers can; pseudonymise or anonymise it", f)
+	case r.Action == Mask && c == className && r.MaskDigits != 0:
+		return fmt.Sprintf("%v is a name: it masks to initials and takes no digit count", f)
+	case r.Action == Mask && (r.MaskDigits < 0 || r.MaskDigits > 15):
+		return fmt.Sprintf("%v: mask digits %d out of range 1 to 15", f, r.MaskDigits)
+	case r.Action == Anonymise && c == classNumber && r.Constant != "":
+		return fmt.Sprintf("%v is a number: anonymised it becomes no number and takes no constant", f)
+	}
+	return ""
 }
 
 // String returns the policy's text form: the rules that differ from the
@@ -351,7 +381,7 @@ func ParsePolicy(s string) (Policy, error) {
 	for n := 1; rest != ""; n++ {
 		name, after, ok := strings.Cut(rest, "=")
 		if !ok {
-			return Policy{}, fmt.Errorf("pseudo: policy rule %d %q: want field=action", n, rest)
+			return Policy{}, fmt.Errorf("%w: rule %d %q: want field=action", ErrPolicy, n, rest)
 		}
 		name = strings.TrimSpace(name)
 		var fields []Field
@@ -360,7 +390,7 @@ func ParsePolicy(s string) (Policy, error) {
 		} else {
 			f, err := ParseField(name)
 			if err != nil {
-				return Policy{}, fmt.Errorf("pseudo: policy rule %d: %w", n, err)
+				return Policy{}, fmt.Errorf("%w: rule %d: %s", ErrPolicy, n, strings.TrimPrefix(err.Error(), "pseudo: "))
 			}
 			fields = []Field{f}
 		}
@@ -371,7 +401,7 @@ func ParsePolicy(s string) (Policy, error) {
 		}
 		a, err := ParseAction(strings.TrimSpace(after[:end]))
 		if err != nil {
-			return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): %w", n, name, err)
+			return Policy{}, fmt.Errorf("%w: rule %d (%s): %s", ErrPolicy, n, name, strings.TrimPrefix(err.Error(), "pseudo: "))
 		}
 		r := Rule{Action: a}
 		rest = after[end:]
@@ -385,35 +415,38 @@ func ParsePolicy(s string) (Policy, error) {
 				}
 				d, err := strconv.Atoi(rest[:i])
 				if err != nil || d < 1 || d > 15 {
-					return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): mask takes a digit count from 1 to 15, got %q", n, name, rest[:i])
+					return Policy{}, fmt.Errorf("%w: rule %d (%s): mask takes a digit count from 1 to 15, got %q", ErrPolicy, n, name, rest[:i])
 				}
 				r.MaskDigits, rest = d, rest[i:]
 			case Anonymise:
 				q, err := strconv.QuotedPrefix(rest)
 				if err != nil {
-					return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): anonymise takes a quoted constant, like anonymise:\"unknown\"", n, name)
+					return Policy{}, fmt.Errorf("%w: rule %d (%s): anonymise takes a quoted constant, like anonymise:\"unknown\"", ErrPolicy, n, name)
 				}
 				r.Constant, _ = strconv.Unquote(q)
 				rest = rest[len(q):]
 			default:
-				return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): %v takes no parameter", n, name, a)
+				return Policy{}, fmt.Errorf("%w: rule %d (%s): %v takes no parameter", ErrPolicy, n, name, a)
 			}
 		}
 		rest = strings.TrimSpace(rest)
 		if rest != "" {
 			if rest[0] != ',' {
-				return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): unexpected %q", n, name, rest)
+				return Policy{}, fmt.Errorf("%w: rule %d (%s): unexpected %q", ErrPolicy, n, name, rest)
 			}
 			rest = strings.TrimSpace(rest[1:])
 			if rest == "" {
-				return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): trailing comma", n, name)
+				return Policy{}, fmt.Errorf("%w: rule %d (%s): trailing comma", ErrPolicy, n, name)
+			}
+			if rest[0] == ',' {
+				return Policy{}, fmt.Errorf("%w: rule %d is empty (two commas)", ErrPolicy, n+1)
 			}
 		}
 		for _, f := range fields {
 			fr := r
 			if !fits(f, fr) {
 				if name != "all" {
-					return Policy{}, fmt.Errorf("pseudo: policy rule %d (%s): %w", n, name, Policy{}.WithRule(f, fr).Validate())
+					return Policy{}, fmt.Errorf("%w: rule %d: %s", ErrPolicy, n, ruleProblem(f, Policy{}.WithRule(f, fr).rules[f], true))
 				}
 				// "all=mask" masks what can be masked and leaves the rest
 				// at its default; "all=anonymise:\"x\"" blanks the numbers.

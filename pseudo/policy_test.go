@@ -396,3 +396,31 @@ func TestPolicyValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestPolicyErrorsWrapErrPolicy(t *testing.T) {
+	for _, text := range []string{"callId=mask", "caller=keep", "callerName=keep,,calledName=keep", "callerNumber=anonymise:\"x\""} {
+		_, err := ParsePolicy(text)
+		require.ErrorIs(t, err, ErrPolicy, text)
+		require.Equal(t, 1, strings.Count(err.Error(), "pseudo:"), "one prefix: %v", err)
+	}
+	_, err := ParsePolicy("callerName=keep,,calledName=keep")
+	require.ErrorContains(t, err, "rule 2 is empty")
+	require.ErrorIs(t, Policy{}.WithRule(CallID, Rule{Action: Mask}).Validate(), ErrPolicy)
+}
+
+func TestActionMarshalText(t *testing.T) {
+	for a := range numActions {
+		b, err := a.MarshalText()
+		require.NoError(t, err)
+		var back Action
+		require.NoError(t, back.UnmarshalText(b))
+		require.Equal(t, a, back)
+	}
+	_, err := numActions.MarshalText()
+	require.Error(t, err)
+	var a Action
+	require.Error(t, a.UnmarshalText([]byte("hide")))
+	b, err := json.Marshal(Rule{Action: Mask, MaskDigits: 4})
+	require.NoError(t, err)
+	require.JSONEq(t, `{"Action":"mask","MaskDigits":4,"Constant":""}`, string(b))
+}

@@ -37,8 +37,10 @@ import (
 // get one pseudonym. The "-k1" is the key's id.
 //
 // Concealing is idempotent: a value that already is this key's pseudonym,
-// or a concealed number, is returned unchanged, so a batch that passes
-// twice is not pseudonymised twice.
+// or a number concealed at least as far as the policy asks, is returned
+// unchanged, so a batch that passes twice is not pseudonymised twice. A
+// number that only looks concealed, or shows more digits than allowed, is
+// concealed again (see ConcealNumber).
 type Pseudonymiser struct {
 	key     Key
 	policy  Policy
@@ -157,9 +159,10 @@ var domains = [numFields]byte{'C', 'S', 'N', 'N', 'T', 'T', 'T', 'N', 'N', 'L', 
 // normalised with the NumberPlan first), a caller-id name, a call id.
 // The empty string stays empty.
 //
-// An invalid field conceals everything: it returns "".
+// An invalid field conceals everything: it returns "". So do a nil and the
+// zero Pseudonymiser (use New): a mistake never sends data in clear.
 func (p *Pseudonymiser) Conceal(f Field, s string) string {
-	if s == "" || f >= numFields {
+	if s == "" || f >= numFields || p == nil {
 		return ""
 	}
 	r := p.policy.Rule(f)
@@ -188,7 +191,7 @@ func (p *Pseudonymiser) Conceal(f Field, s string) string {
 // masked further if it shows too much). A field that is not a number field
 // conceals everything: it returns no number.
 func (p *Pseudonymiser) ConcealNumber(f Field, n cdr.PhoneNumber) cdr.PhoneNumber {
-	if f >= numFields || fieldClasses[f] != classNumber {
+	if f >= numFields || fieldClasses[f] != classNumber || p == nil {
 		return cdr.PhoneNumber{}
 	}
 	if n.IsZero() {
@@ -203,42 +206,54 @@ func (p *Pseudonymiser) ConcealNumber(f Field, n cdr.PhoneNumber) cdr.PhoneNumbe
 	case n.Kind() == cdr.NumberWithheld:
 		return n
 	case n.Concealed():
-		return concealed(n, r)
+		return p.concealed(n, r)
 	case r.Action == Mask:
 		return n.Mask(r.MaskDigits)
 	}
-	return p.pseudonymNumber(n)
+	return p.pseudonymOf(n)
 }
 
-// concealed returns what a concealed number becomes: itself when it is
-// concealed enough (see passes), a masked number masked further, and no
-// number for text that looks like a pseudonym but is none this package
-// writes.
-func concealed(n cdr.PhoneNumber, r Rule) cdr.PhoneNumber {
-	least := DefaultMaskDigits
-	if r.Action == Mask {
-		least = r.MaskDigits
-	}
-	switch {
-	case passes(n, least):
-		return n
-	case n.Masked():
-		return n.Mask(least)
-	}
-	return cdr.PhoneNumber{}
-}
-
-// passes reports whether a concealed number may pass as it is: a masked
-// number that hides at least least digits, or a pseudonym of the form
-// pseudonymNumber writes (the country code and at most 4 more digits in
-// clear, a tag of 8 to 32 hex digits, a key id). Text that only looks
-// concealed ("0711123456x", "+4971112345… #1") would otherwise carry a
-// clear number through.
-func passes(n cdr.PhoneNumber, least int) bool {
-	s := n.String()
+// concealed returns what an already concealed number becomes, so that
+// nothing leaves showing more than the policy allows:
+//   - a masked number under Mask is masked to at least the policy's
+//     digits; under Pseudonymise it is masked down to what a pseudonym
+//     shows (the country code and the visible digits);
+//   - a pseudonym passes when it shows no more than this Pseudonymiser's
+//     pseudonyms do; text that only looks like one is pseudonymised as a
+//     whole, as an "other" number.
+func (p *Pseudonymiser) concealed(n cdr.PhoneNumber, r Rule) cdr.PhoneNumber {
 	if n.Masked() {
-		return len(s)-len(strings.TrimRight(s, "x")) >= least
+		if r.Action == Mask {
+			return n.Mask(r.MaskDigits)
+		}
+		return n.Mask(p.hiddenDigits(n))
 	}
+	if p.passes(n) {
+		return n
+	}
+	return p.pseudonymNumber(cdr.NumberOther, n.String())
+}
+
+// hiddenDigits returns how many digits of a masked number must be hidden
+// for it to show no more than a pseudonym of the same number would.
+func (p *Pseudonymiser) hiddenDigits(n cdr.PhoneNumber) int {
+	s := n.String()
+	if n.Kind() != cdr.NumberE164 {
+		return len(s) // hide all
+	}
+	digits := s[1:]
+	clear := len(strings.TrimRight(digits, "x"))
+	cc := countryCodeLen([]byte(digits[:clear]))
+	v := min(p.visible, max(len(digits)-cc-4, 0))
+	return len(digits) - min(cc+v, clear)
+}
+
+// passes reports whether a pseudonymous number may pass as it is: it has
+// the form pseudonymNumber writes (a tag of 8 to 32 hex digits and a key
+// id) and shows no more digits than this Pseudonymiser's pseudonyms: the
+// country code and at most the visible digits. Pseudonyms of another key
+// pass too (data from before a key rotation); they are no less concealed.
+func (p *Pseudonymiser) passes(n cdr.PhoneNumber) bool {
 	tok, ok := n.PseudonymToken()
 	if !ok {
 		return false
@@ -252,9 +267,9 @@ func passes(n cdr.PhoneNumber, least int) bool {
 		return false
 	}
 	if n.Kind() == cdr.NumberE164 {
-		visible, _, _ := strings.Cut(s[1:], pseudonymMark)
+		visible, _, _ := strings.Cut(n.String()[1:], pseudonymMark)
 		cc, national, _ := strings.Cut(visible, " ")
-		if countryCodeLen([]byte(cc)) != len(cc) || len(national) > 4 {
+		if countryCodeLen([]byte(cc)) != len(cc) || len(national) > p.visible {
 			return false
 		}
 	}
@@ -279,35 +294,46 @@ func (p *Pseudonymiser) concealRawNumber(f Field, r Rule, raw string) string {
 	case n.Kind() == cdr.NumberWithheld:
 		return raw // "anonymous" is not personal
 	case n.Concealed():
-		if c := concealed(n, r); c != n {
+		if c := p.concealed(n, r); c != n {
 			return c.String()
 		}
 		return raw // concealed enough: not personal
 	case r.Action == Mask:
 		return n.Mask(r.MaskDigits).String()
 	}
-	return p.pseudonymNumber(n).String()
+	return p.pseudonymOf(n).String()
 }
 
-// pseudonymNumber returns a clear, matchable number's pseudonym.
-func (p *Pseudonymiser) pseudonymNumber(n cdr.PhoneNumber) cdr.PhoneNumber {
+// pseudonymOf returns a clear, matchable number's pseudonym.
+func (p *Pseudonymiser) pseudonymOf(n cdr.PhoneNumber) cdr.PhoneNumber {
 	if !n.Matchable() || n.Concealed() {
 		return n
+	}
+	var buf [32]byte
+	text, _ := n.AppendText(buf[:0]) // never fails
+	return p.pseudonymNumber(n.Kind(), string(text))
+}
+
+// pseudonymNumber returns the pseudonym of the number of the given kind
+// whose canonical text is text ("+4971112345", "12", "~*21#"). Without a
+// key it returns no number: the zero Pseudonymiser conceals everything.
+func (p *Pseudonymiser) pseudonymNumber(kind cdr.NumberKind, text string) cdr.PhoneNumber {
+	if p.workers.New == nil {
+		return cdr.PhoneNumber{}
 	}
 	w := p.workers.Get().(*worker)
 	defer p.workers.Put(w)
 	w.buf = append(w.buf[:0], 'T')
-	w.buf, _ = n.AppendText(w.buf) // never fails
-	text := w.buf[1:]
+	w.buf = append(w.buf, text...)
 	w.mac.Reset()
 	w.mac.Write(w.buf)
 	w.sum = w.mac.Sum(w.sum[:0])
 	// Build the text form, "+49 7… #TAG-k1", and parse it: one allocation.
 	var head [8]byte // "+" country code (≤ 3), space, ≤ 4 digits
 	h := head[:0]
-	switch n.Kind() {
+	switch kind {
 	case cdr.NumberE164:
-		digits := text[1:]
+		digits := []byte(text[1:])
 		cc := countryCodeLen(digits)
 		v := min(p.visible, max(len(digits)-cc-4, 0))
 		h = append(h, '+')
@@ -335,6 +361,9 @@ func (p *Pseudonymiser) pseudonym(f Field, s string) string {
 	label, n := labels[f], p.tagLen
 	if fieldClasses[f] == classID {
 		n = max(n, idTagLength)
+	}
+	if p.workers.New == nil {
+		return "" // the zero Pseudonymiser has no key: conceal everything
 	}
 	if p.isOwn(s, label, n) {
 		return s

@@ -459,16 +459,46 @@ func TestNotPersonalNumbersUnchanged(t *testing.T) {
 	for _, policy := range []string{"", "all=mask"} {
 		p := newTest(t, withPolicyText(t, policy))
 		for _, f := range numberFields {
-			for _, raw := range []string{"anonymous", "Anonym", "unbekannt", "withheld", "CLIR", "0711 123xxx", "+4971112xxx", "1xxx", pseudonym, otherKey} {
+			for _, raw := range []string{"anonymous", "Anonym", "unbekannt", "withheld", "CLIR", pseudonym, otherKey} {
 				require.Equal(t, raw, p.Conceal(f, raw), "%s %v %q", policy, f, raw)
 			}
 			require.Equal(t, "", p.Conceal(f, ""))
 			require.Equal(t, "", p.Conceal(f, " \t "), "blank text is no number")
-			for _, n := range []cdr.PhoneNumber{{}, cdr.Withheld, mustNumber(t, "+4971112xxx"), mustNumber(t, pseudonym), mustNumber(t, otherKey)} {
+			for _, n := range []cdr.PhoneNumber{{}, cdr.Withheld, mustNumber(t, pseudonym), mustNumber(t, otherKey)} {
 				require.Equal(t, n, p.ConcealNumber(f, n), "%s %v %v", policy, f, n)
 			}
 		}
 	}
+	t.Run("masked numbers", func(t *testing.T) {
+		// Masked enough for the policy: they pass. Under pseudonymise a
+		// masked number shows no more than a pseudonym would: the country
+		// code and the visible digit; an extension shows nothing.
+		for _, tt := range []struct{ policy, raw, want string }{
+			{"all=mask", "0711 123xxx", "0711 123xxx"},
+			{"all=mask", "+4971112xxx", "+4971112xxx"},
+			{"all=mask", "1xxx", "1xxx"},
+			{"", "0711 123xxx", "+497xxxxxxxx"},
+			{"", "+4971112xxx", "+497xxxxxxx"},
+			{"", "1xxx", "xxxx"},
+			{"", "+497xxxxxxx", "+497xxxxxxx"},
+		} {
+			p := newTest(t, withPolicyText(t, tt.policy))
+			for _, f := range numberFields {
+				require.Equal(t, tt.want, p.Conceal(f, tt.raw), "%q %v %q", tt.policy, f, tt.raw)
+				require.Equal(t, germany.Normalize(tt.want), p.ConcealNumber(f, germany.Normalize(tt.raw)), "%q %v %q", tt.policy, f, tt.raw)
+			}
+		}
+	})
+	t.Run("pseudonyms that show too much", func(t *testing.T) {
+		// Text in the form of a pseudonym that shows more digits than this
+		// Pseudonymiser's pseudonyms is pseudonymised as a whole.
+		p := newTest(t)
+		for _, raw := range []string{"+49 7111… #DEADBEEF-zz", "+49 1761234… #ABCDEF12-k1"} {
+			got := p.Conceal(CallerNumber, raw)
+			require.True(t, strings.HasPrefix(got, "~… #"), "%q became %q", raw, got)
+			require.Equal(t, got, p.Conceal(CallerNumber, got), "and then it is stable")
+		}
+	})
 	t.Run("masked by fewer digits than the policy masks", func(t *testing.T) {
 		// Conceal passes "+4971112xxx" through under mask:6, ConcealNumber
 		// masks it to "+4971xxxxxx": the raw and the parsed route of one
@@ -733,7 +763,7 @@ func recordCases() []recordCase {
 		return out
 	}
 	entry := merge(map[string]Field{
-		"CallID": CallID, "CallLegUUID": CallLeg, "ChannelName": CallLeg,
+		"CallID": CallID, "CallStepID": CallLeg, "CallLegUUID": CallLeg, "ChannelName": CallLeg,
 		"CallbackNumber": CallbackNumber, "Login": Login, "CallResultCausedBy": Login,
 	}, callerID("CallerCallerID", CallerName, CallerNumber), callerID("CalledCallerID", CalledName, CalledNumber))
 	account := func(f Field) map[string]Field {
@@ -746,7 +776,7 @@ func recordCases() []recordCase {
 	journey := merge(map[string]Field{"CallID": CallID, "CallerNumber": CallerNumber, "CalledNumber": CalledNumber},
 		callerID("CallerCallerID", CallerName, CallerNumber))
 	return []recordCase{
-		record("Entry", (*Pseudonymiser).Entry, nil, entry, "CallStepID", "CallResult", "LineID", "LineName", "StartTimeFormatted", "Site"),
+		record("Entry", (*Pseudonymiser).Entry, nil, entry, "CallResult", "LineID", "LineName", "StartTimeFormatted", "Site"),
 		record("Account/user", (*Pseudonymiser).Account, setType(cdr.AccountUser), account(UserName), "Site"),
 		record("Account/group", (*Pseudonymiser).Account, setType(cdr.AccountGroup), account(GroupName), "Site"),
 		record("Account/iQueue", (*Pseudonymiser).Account, setType(cdr.AccountIQueue), account(GroupName), "Site"),
@@ -892,7 +922,7 @@ func TestApply(t *testing.T) {
 			func() error { _, err := Apply(p, []string{"Anna"}); return err },
 			func() error { _, err := Apply(p, []*cdr.Entry{{CallID: "x"}}); return err },
 			func() error { _, err := Apply(p, []cdr.CallerID{{Name: "Anna"}}); return err },
-			func() error { _, err := Apply(p, []callflow.BuddyReport{{}}); return err },
+			func() error { _, err := Apply(p, []callflow.Reporter{{}}); return err },
 			func() error { _, err := Apply(p, []string(nil)); return err },
 		} {
 			err := check()
@@ -1055,4 +1085,58 @@ func TestConcealLoginFoldAndUnknownField(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, p.ConcealNumber(numFields, n).IsZero())
 	require.True(t, p.ConcealNumber(UserName, n).IsZero(), "a name field given a number conceals it all")
+}
+
+// A numeric call step id orders the steps of a call and a short numeric
+// callresultcausedby is an account id: both stay. Anything else in those
+// columns could be an id or a number that embeds personal data.
+func TestEntryStepAndCausedBy(t *testing.T) {
+	p := newTest(t)
+	for _, tt := range []struct {
+		step, causedBy string
+		keepStep, keep bool
+	}{
+		{"1", "1001", true, true},
+		{"12", "0", true, true},
+		{"", "", true, true},
+		{"1772442000.101-2", "017612345678", false, false},
+		{"anna-step", "4917612345678", false, false},
+		{"1234567890", "voicemail", false, false},
+	} {
+		e := p.Entry(cdr.Entry{CallID: "c", CallStepID: tt.step, CallResultCausedBy: tt.causedBy})
+		require.Equal(t, tt.keepStep, e.CallStepID == tt.step, "step %q became %q", tt.step, e.CallStepID)
+		require.Equal(t, tt.keep, e.CallResultCausedBy == tt.causedBy, "causedby %q became %q", tt.causedBy, e.CallResultCausedBy)
+	}
+}
+
+// Report rows without personal fields are copied through Apply, deeply.
+func TestApplyReportRows(t *testing.T) {
+	p := newTest(t)
+	kpis := []callflow.AgentKPI{{AgentID: 7, WithExcluded: &callflow.AgentFigures{}}}
+	got, err := Apply(p, kpis)
+	require.NoError(t, err)
+	require.Equal(t, kpis[0].AgentID, got[0].AgentID)
+	require.NotSame(t, kpis[0].WithExcluded, got[0].WithExcluded, "the copy shares nothing with the input")
+	j := []callflow.Journey{{CallID: "c", Path: []cdr.AccountID{1, 2}}}
+	gj, err := Apply(p, j)
+	require.NoError(t, err)
+	gj[0].Path[0] = 99
+	require.Equal(t, cdr.AccountID(1), j[0].Path[0], "a sink changing its copy cannot change another sink's")
+	n := mustNumber(t, "+4971112345")
+	br, err := Apply(p, []callflow.BuddyReport{{Pairs: []callflow.BestBuddy{{Number: n}}}})
+	require.NoError(t, err)
+	require.Equal(t, p.ConcealNumber(CallerNumber, n), br[0].Pairs[0].Number)
+	rr, err := Apply(p, []callflow.RepeatReport{{Calls: []callflow.RepeatCall{{CallID: "c1", Number: n, NextCallID: "c2"}}}})
+	require.NoError(t, err)
+	require.Equal(t, callflow.RepeatCall{CallID: p.Conceal(CallID, "c1"), Number: p.ConcealNumber(CallerNumber, n), NextCallID: p.Conceal(CallID, "c2")}, rr[0].Calls[0])
+	for _, check := range []func() error{
+		func() error { _, err := Apply(p, []callflow.GroupKPI{{}}); return err },
+		func() error { _, err := Apply(p, []callflow.HeatMap{{}}); return err },
+		func() error { _, err := Apply(p, []callflow.TodayFigures{{}}); return err },
+		func() error { _, err := Apply(p, []callflow.RepeatReport{{}}); return err },
+		func() error { _, err := Apply(p, []callflow.BuddyReport{{}}); return err },
+		func() error { _, err := Apply(p, []callflow.QueueVisit{{}}); return err },
+	} {
+		require.NoError(t, check())
+	}
 }

@@ -10,29 +10,54 @@ import (
 	"github.com/starinsight/starinsight/live"
 )
 
-// The record methods return a concealed copy and never change their
-// argument: one pipeline may feed several sinks with different policies.
-// The copy shares slices that hold nothing personal (a leg's EntryIDs, a
-// journey's Path, Events and Queues, a live user's GroupIDs) with the
-// original; treat both as read-only.
+// The record methods return a concealed deep copy and never change their
+// argument: one pipeline may feed several sinks with different policies,
+// and no sink can change what another receives.
 
 // Entry conceals a raw call-list entry: call id, leg uuid and channel,
 // both caller ids, the callback number, the login, and a
-// callresultcausedby that is not an account id. The call step id is kept:
-// it numbers the steps of a call, holds nothing personal, and the
-// interpretation orders steps by it.
+// callresultcausedby that is not an account id. A numeric call step id is
+// kept: it numbers the steps of a call, holds nothing personal, and the
+// interpretation orders steps by it; any other is concealed as CallLeg.
 func (p *Pseudonymiser) Entry(e cdr.Entry) cdr.Entry {
 	e.CallID = p.Conceal(CallID, e.CallID)
+	if !stepNumber(e.CallStepID) {
+		e.CallStepID = p.Conceal(CallLeg, e.CallStepID)
+	}
 	e.CallLegUUID = p.Conceal(CallLeg, e.CallLegUUID)
 	e.ChannelName = p.Conceal(CallLeg, e.ChannelName)
 	e.CallerCallerID = p.ConcealCallerID(CallerName, CallerNumber, e.CallerCallerID)
 	e.CalledCallerID = p.ConcealCallerID(CalledName, CalledNumber, e.CalledCallerID)
 	e.CallbackNumber = p.Conceal(CallbackNumber, e.CallbackNumber)
 	e.Login = p.Conceal(Login, e.Login)
-	if _, ok := e.CausedByAccount(); !ok {
+	if !accountIDText(e.CallResultCausedBy) {
 		e.CallResultCausedBy = p.Conceal(Login, e.CallResultCausedBy)
 	}
 	return e
+}
+
+// stepNumber reports whether a call step id is a plain step number.
+func stepNumber(s string) bool {
+	if s == "" || len(s) > 9 {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// accountIDText reports whether a callresultcausedby is plausibly an
+// account id, kept in clear: "0", or up to 9 digits without a leading 0.
+// Longer digit strings, or ones with a leading 0, look like phone numbers
+// and are concealed.
+func accountIDText(s string) bool {
+	if s == "" || s == "0" {
+		return true
+	}
+	return s[0] != '0' && stepNumber(s)
 }
 
 // Account conceals an account's name (as UserName or GroupName by its
@@ -57,6 +82,7 @@ func (p *Pseudonymiser) Leg(l callflow.Leg) callflow.Leg {
 	l.CallerNumber = p.ConcealNumber(CallerNumber, l.CallerNumber)
 	l.Comment = p.Conceal(Comment, l.Comment)
 	l.CommentAuthor = p.Conceal(CommentAuthor, l.CommentAuthor)
+	l.EntryIDs = slices.Clone(l.EntryIDs)
 	return l
 }
 
@@ -66,6 +92,9 @@ func (p *Pseudonymiser) Journey(j callflow.Journey) callflow.Journey {
 	j.CallerCallerID = p.ConcealCallerID(CallerName, CallerNumber, j.CallerCallerID)
 	j.CallerNumber = p.ConcealNumber(CallerNumber, j.CallerNumber)
 	j.CalledNumber = p.ConcealNumber(CalledNumber, j.CalledNumber)
+	j.Path = slices.Clone(j.Path)
+	j.Events = slices.Clone(j.Events)
+	j.Queues = slices.Clone(j.Queues)
 	return j
 }
 
@@ -117,6 +146,19 @@ func (p *Pseudonymiser) RepeatCall(r callflow.RepeatCall) callflow.RepeatCall {
 	return r
 }
 
+// BuddyReport conceals a best-buddies report's pairs.
+func (p *Pseudonymiser) BuddyReport(r callflow.BuddyReport) callflow.BuddyReport {
+	r.Pairs = mapSlice(r.Pairs, p.BestBuddy)
+	return r
+}
+
+// RepeatReport conceals a repeat-call report's calls.
+func (p *Pseudonymiser) RepeatReport(r callflow.RepeatReport) callflow.RepeatReport {
+	r.Agents = slices.Clone(r.Agents)
+	r.Calls = mapSlice(r.Calls, p.RepeatCall)
+	return r
+}
+
 // UserState conceals a live user's name, presence message, and the id,
 // caller name and number of the current call.
 func (p *Pseudonymiser) UserState(u live.UserState) live.UserState {
@@ -125,6 +167,7 @@ func (p *Pseudonymiser) UserState(u live.UserState) live.UserState {
 	u.CallID = p.Conceal(CallID, u.CallID)
 	u.CallerName = p.Conceal(CallerName, u.CallerName)
 	u.CallerNumber = p.ConcealNumber(CallerNumber, u.CallerNumber)
+	u.GroupIDs = slices.Clone(u.GroupIDs)
 	return u
 }
 
@@ -138,13 +181,17 @@ func (p *Pseudonymiser) QueueState(q live.QueueState) live.QueueState {
 // know.
 var ErrUnsupportedType = errors.New("pseudo: unsupported record type")
 
-// Apply conceals a whole batch of any record type the SDK has, in one call,
-// and returns the concealed copy: cdr.Entry, cdr.Account, callflow.Call,
-// Leg, Journey, LostCall, LostCaller, Attempt, PartyKPI, BestBuddy,
-// RepeatCall, live.UserState, QueueState, UserLoginState and
-// MemberLoginState (the login states hold no personal field and are copied
-// as they are). A batch of any other type is refused with
-// ErrUnsupportedType rather than passed on unconcealed; so is a nil
+// Apply conceals a whole batch of any record type of the SDK, in one call,
+// and returns the concealed deep copy: cdr.Entry and Account; callflow
+// Call, Leg, Journey, LostCall, LostCaller, Attempt, PartyKPI, BestBuddy,
+// BuddyReport, RepeatCall, RepeatReport; live UserState and QueueState.
+// The report rows without a personal field (GroupKPI, AgentKPI,
+// AgentFigures, GroupAgentFlow, HeatMap, DayCount, LostCallStats,
+// LostCallerStats, LostAttemptStats, RepeatCounts, AgentRepeatCounts,
+// TodayFigures, AgentToday, QueueVisit, Event, and the login states
+// UserLoginState and MemberLoginState) are copied as they are, so a sink
+// can send every batch through Apply. A batch of any other type is refused
+// with ErrUnsupportedType rather than passed on unconcealed; so is a nil
 // Pseudonymiser.
 func Apply[T any](p *Pseudonymiser, batch []T) ([]T, error) {
 	if p == nil {
@@ -172,13 +219,36 @@ func Apply[T any](p *Pseudonymiser, batch []T) ([]T, error) {
 		out = mapSlice(b, p.Party)
 	case []callflow.BestBuddy:
 		out = mapSlice(b, p.BestBuddy)
+	case []callflow.BuddyReport:
+		out = mapSlice(b, p.BuddyReport)
 	case []callflow.RepeatCall:
 		out = mapSlice(b, p.RepeatCall)
+	case []callflow.RepeatReport:
+		out = mapSlice(b, p.RepeatReport)
 	case []live.UserState:
 		out = mapSlice(b, p.UserState)
 	case []live.QueueState:
 		out = mapSlice(b, p.QueueState)
-	case []live.UserLoginState, []live.MemberLoginState:
+	case []callflow.LostCallStats:
+		out = mapSlice(b, func(s callflow.LostCallStats) callflow.LostCallStats { s.Reasons = slices.Clone(s.Reasons); return s })
+	case []callflow.AgentKPI:
+		out = mapSlice(b, func(k callflow.AgentKPI) callflow.AgentKPI {
+			if k.WithExcluded != nil {
+				w := *k.WithExcluded
+				k.WithExcluded = &w
+			}
+			return k
+		})
+	case []callflow.LostAttemptStats:
+		out = mapSlice(b, func(s callflow.LostAttemptStats) callflow.LostAttemptStats {
+			s.Counts = slices.Clone(s.Counts)
+			return s
+		})
+	case []callflow.TodayFigures:
+		out = mapSlice(b, func(f callflow.TodayFigures) callflow.TodayFigures { f.Agents = slices.Clone(f.Agents); return f })
+	case []callflow.GroupKPI, []callflow.HeatMap, []callflow.LostCallerStats, []callflow.AgentFigures, []callflow.GroupAgentFlow, []callflow.DayCount,
+		[]callflow.RepeatCounts, []callflow.AgentRepeatCounts, []callflow.AgentToday, []callflow.QueueVisit,
+		[]callflow.Event, []live.UserLoginState, []live.MemberLoginState:
 		return slices.Clone(batch), nil
 	default:
 		return nil, fmt.Errorf("%w %T: conceal its personal fields with Conceal, ConcealNumber and ConcealCallerID", ErrUnsupportedType, batch)
