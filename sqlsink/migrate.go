@@ -1,0 +1,99 @@
+package sqlsink
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// migration is one version of the schema. Migrations only add: a table
+// created if it does not exist, a column added. Running Migrate again, or
+// on a database another version set up, never drops or empties anything.
+type migration struct {
+	version     int
+	description string
+	tables      func(prefix string) []*Table
+}
+
+var migrations = []migration{
+	{1, "legs (CDR_Summary), journeys, accounts with Group_Call_Account and User_Call_Account, lost callers and attempts, login-state history, live snapshots, export checkpoints", func(p string) []*Table {
+		return []*Table{
+			legSpec.table(p), journeySpec.table(p), accountSpec.table(p),
+			groupCallAccountSpec.table(p), userCallAccountSpec.table(p),
+			lostCallerSpec.table(p), attemptSpec.table(p),
+			userLoginSpec.table(p), memberLoginSpec.table(p),
+			liveUserSpec.table(p), liveQueueSpec.table(p),
+			checkpointSpec.table(p),
+		}
+	}},
+}
+
+// SchemaVersion is the version Migrate brings a database to.
+func SchemaVersion() int { return migrations[len(migrations)-1].version }
+
+// SchemaSQL returns the statements Migrate runs on an empty database, in
+// order: what a database administrator reviews, and what the golden files
+// of each dialect pin.
+func (s *Sink) SchemaSQL() []string {
+	out := []string{s.d.CreateTable(schemaVersionSpec.table(s.prefix))}
+	for _, m := range migrations {
+		for _, t := range m.tables(s.prefix) {
+			out = append(out, s.d.CreateTable(t))
+		}
+	}
+	return out
+}
+
+// Migrate creates what is missing of the schema and records each applied
+// version in starinsight_schema. It returns the version the database is at
+// now. It never drops, empties or rewrites a table.
+func (s *Sink) Migrate(ctx context.Context) (int, error) {
+	if _, err := s.db.ExecContext(ctx, s.d.CreateTable(schemaVersionSpec.table(s.prefix))); err != nil {
+		return 0, fmt.Errorf("sqlsink: migrate: table %s: %w", s.prefix+TableSchemaVersion, err)
+	}
+	have, err := s.DatabaseVersion(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range migrations {
+		if m.version <= have {
+			continue
+		}
+		for _, t := range m.tables(s.prefix) {
+			if _, err := s.db.ExecContext(ctx, s.d.CreateTable(t)); err != nil {
+				return have, fmt.Errorf("sqlsink: migrate to version %d: table %s: %w", m.version, t.Name, err)
+			}
+		}
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return have, fmt.Errorf("sqlsink: migrate: %w", err)
+		}
+		row := []schemaVersionRow{{version: m.version, appliedAt: s.now(), description: m.description}}
+		if err := upsert(ctx, s, tx, &schemaVersionSpec, row, Result{Rows: map[string]int{}}); err != nil {
+			tx.Rollback() //nolint:errcheck
+			return have, fmt.Errorf("sqlsink: migrate to version %d: %w", m.version, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return have, fmt.Errorf("sqlsink: migrate to version %d: %w", m.version, err)
+		}
+		have = m.version
+		s.log.LogAttrs(ctx, slog.LevelInfo, "sqlsink: schema migrated", slog.Int("version", m.version), slog.String("description", m.description))
+	}
+	return have, nil
+}
+
+// DatabaseVersion returns the schema version the database is at: 0 when
+// Migrate never ran.
+func (s *Sink) DatabaseVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	q := "SELECT MAX(" + s.d.Quote("version") + ") FROM " + s.d.Quote(s.prefix+TableSchemaVersion)
+	if err := s.db.QueryRowContext(ctx, q).Scan(&v); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("sqlsink: schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}

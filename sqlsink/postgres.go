@@ -1,0 +1,87 @@
+package sqlsink
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Postgres is the PostgreSQL dialect: double-quoted identifiers, $n
+// placeholders, timestamptz, INSERT … ON CONFLICT … DO UPDATE.
+type Postgres struct{}
+
+// Name returns "postgres".
+func (Postgres) Name() string { return "postgres" }
+
+// Quote double-quotes an identifier.
+func (Postgres) Quote(ident string) string { return quoteWith(ident, '"', '"') }
+
+// Placeholder returns $i.
+func (Postgres) Placeholder(i int) string { return "$" + strconv.Itoa(i) }
+
+// MaxParams is 65535: the wire protocol counts parameters in 16 bits.
+func (Postgres) MaxParams() int { return 65535 }
+
+// MaxRows is 0: only the parameter limit applies.
+func (Postgres) MaxRows() int { return 0 }
+
+// ColumnType maps the portable types.
+func (Postgres) ColumnType(c Column, key bool) string {
+	switch c.Type {
+	case TypeInt:
+		return "bigint"
+	case TypeBool:
+		return "boolean"
+	case TypeTime:
+		return "timestamptz"
+	case TypeDouble:
+		return "double precision"
+	}
+	return "text"
+}
+
+// CreateTable returns CREATE TABLE IF NOT EXISTS.
+func (d Postgres) CreateTable(t *Table) string { return createTable(d, t, true, "") }
+
+// Upsert returns INSERT … ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c.
+func (d Postgres) Upsert(t *Table, rows int) string {
+	return onConflict(d, t, rows, "EXCLUDED.")
+}
+
+// BindTime binds the instant as it is: pgx sends timestamptz in UTC.
+func (Postgres) BindTime(t time.Time) any { return t.UTC() }
+
+// onConflict is the upsert of PostgreSQL and SQLite.
+func onConflict(d Dialect, t *Table, rows int, excluded string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(d.Quote(t.Name))
+	b.WriteString(" (")
+	columnList(d, &b, t, "")
+	b.WriteString(") VALUES ")
+	valuesList(d, &b, t, rows)
+	b.WriteString(" ON CONFLICT (")
+	for i, k := range t.Key {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Quote(k))
+	}
+	rest := nonKey(t)
+	if len(rest) == 0 {
+		b.WriteString(") DO NOTHING")
+		return b.String()
+	}
+	b.WriteString(") DO UPDATE SET ")
+	for i, c := range rest {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		q := d.Quote(c.Name)
+		b.WriteString(q)
+		b.WriteString(" = ")
+		b.WriteString(excluded)
+		b.WriteString(q)
+	}
+	return b.String()
+}

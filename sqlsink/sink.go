@@ -1,0 +1,318 @@
+package sqlsink
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/starinsight/starinsight/callflow"
+	"github.com/starinsight/starinsight/cdr"
+	"github.com/starinsight/starinsight/live"
+	"github.com/starinsight/starinsight/pseudo"
+)
+
+// Sink writes the SDK's records to a database the caller opened. Create it
+// with New; it is safe for concurrent use (each Write is one transaction).
+type Sink struct {
+	db     *sql.DB
+	d      Dialect
+	prefix string
+	pseudo *pseudo.Pseudonymiser
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// Option configures a Sink.
+type Option func(*Sink)
+
+// WithPseudonymiser sets the privacy policy every write goes through. It is
+// required: pass pseudo.Clear() to store clear data, a choice someone then
+// wrote down.
+func WithPseudonymiser(p *pseudo.Pseudonymiser) Option { return func(s *Sink) { s.pseudo = p } }
+
+// WithTablePrefix puts prefix before every table name ("pbx1_" gives
+// "pbx1_CDR_Summary"): several exports, or tests, in one database. Letters,
+// digits and '_' only.
+func WithTablePrefix(prefix string) Option { return func(s *Sink) { s.prefix = prefix } }
+
+// WithLogger sets the logger for what the sink does (migrations applied,
+// batches written). Default: nothing is logged.
+func WithLogger(l *slog.Logger) Option { return func(s *Sink) { s.log = l } }
+
+// WithClock sets the clock for the checkpoint's and the migrations' times
+// (tests). Default: time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Sink) { s.now = now } }
+
+// ErrNoPseudonymiser is returned by New without WithPseudonymiser.
+var ErrNoPseudonymiser = errors.New("sqlsink: no privacy choice: pass WithPseudonymiser(p) with p from pseudo.New, or pseudo.Clear() to store clear data")
+
+// New returns a sink writing to db in dialect d. It does not touch the
+// database; call Migrate before the first Write.
+func New(db *sql.DB, d Dialect, opts ...Option) (*Sink, error) {
+	s := &Sink{db: db, d: d, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	var errs []error
+	if db == nil {
+		errs = append(errs, errors.New("sqlsink: nil *sql.DB"))
+	}
+	if d == nil {
+		errs = append(errs, errors.New("sqlsink: nil Dialect: pass sqlsink.Postgres{}, MySQL{}, SQLServer{} or SQLite{}"))
+	}
+	if s.pseudo == nil {
+		errs = append(errs, ErrNoPseudonymiser)
+	}
+	for i := 0; i < len(s.prefix); i++ {
+		if c := s.prefix[i]; !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			errs = append(errs, fmt.Errorf("sqlsink: table prefix %q: letters, digits and '_' only", s.prefix))
+			break
+		}
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect returns the sink's dialect.
+func (s *Sink) Dialect() Dialect { return s.d }
+
+// TableName returns the name of a table as the sink writes it (with the
+// prefix), e.g. TableName(TableLegs).
+func (s *Sink) TableName(name string) string { return s.prefix + name }
+
+// Batch is what one Write stores, in one transaction: calls (their legs go
+// to CDR_Summary, their journeys to journeys), accounts (also to the
+// Group_Call_Account and User_Call_Account dimensions), lost callers with
+// their attempts, login-state history, live snapshots, and the checkpoint
+// the batch advances. Every record goes through the sink's Pseudonymiser
+// first.
+type Batch struct {
+	Calls             []callflow.Call
+	Accounts          []cdr.Account
+	LostCallers       []callflow.LostCaller
+	UserLoginStates   []live.UserLoginState
+	MemberLoginStates []live.MemberLoginState
+	Users             []live.UserState
+	Queues            []live.QueueState
+	// Checkpoint, if set, is written in the same transaction: after a
+	// crash, the database holds either the batch and its checkpoint or
+	// neither.
+	Checkpoint *Checkpoint
+}
+
+// Result counts what a Write stored: rows sent per table (rows that
+// repeated a key within the batch are counted once).
+type Result struct {
+	Rows map[string]int
+}
+
+// Write stores a batch in one transaction with batched multi-row upserts
+// keyed on natural keys, so writing the same batch again changes nothing
+// and a crash at any point followed by a re-run leaves exactly what a
+// clean run leaves. An error names the table, the chunk and the row, and
+// wraps the driver's error; nothing of the batch is then stored.
+func (s *Sink) Write(ctx context.Context, b Batch) (Result, error) {
+	res := Result{Rows: map[string]int{}}
+	b, err := s.conceal(b)
+	if err != nil {
+		return res, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return res, fmt.Errorf("sqlsink: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+
+	var legs []callflow.Leg
+	var journeys []callflow.Journey
+	for i := range b.Calls {
+		journeys = append(journeys, b.Calls[i].Journey)
+		legs = append(legs, b.Calls[i].Legs...)
+	}
+	var groups, users []cdr.Account
+	for _, a := range b.Accounts {
+		if a.Type.IsGroup() {
+			groups = append(groups, a)
+		} else {
+			users = append(users, a)
+		}
+	}
+	var episodes []lostCallerRow
+	var attempts []attemptRow
+	for i := range b.LostCallers {
+		c := &b.LostCallers[i]
+		r := lostCallerRow{c: c}
+		if len(c.Attempts) > 0 {
+			r.site, r.firstCall = c.Attempts[0].Site, c.Attempts[0].CallID
+		}
+		episodes = append(episodes, r)
+		for j := range c.Attempts {
+			attempts = append(attempts, attemptRow{firstCall: r.firstCall, a: &c.Attempts[j]})
+		}
+	}
+	steps := []func() error{
+		func() error { return upsert(ctx, s, tx, &legSpec, legs, res) },
+		func() error { return upsert(ctx, s, tx, &journeySpec, journeys, res) },
+		func() error { return upsert(ctx, s, tx, &accountSpec, b.Accounts, res) },
+		func() error { return upsert(ctx, s, tx, &groupCallAccountSpec, groups, res) },
+		func() error { return upsert(ctx, s, tx, &userCallAccountSpec, users, res) },
+		func() error { return upsert(ctx, s, tx, &lostCallerSpec, episodes, res) },
+		func() error { return upsert(ctx, s, tx, &attemptSpec, attempts, res) },
+		func() error { return upsert(ctx, s, tx, &userLoginSpec, b.UserLoginStates, res) },
+		func() error { return upsert(ctx, s, tx, &memberLoginSpec, b.MemberLoginStates, res) },
+		func() error { return upsert(ctx, s, tx, &liveUserSpec, b.Users, res) },
+		func() error { return upsert(ctx, s, tx, &liveQueueSpec, b.Queues, res) },
+	}
+	if b.Checkpoint != nil {
+		cp := *b.Checkpoint
+		if cp.UpdatedAt.IsZero() {
+			cp.UpdatedAt = s.now()
+		}
+		steps = append(steps, func() error { return upsert(ctx, s, tx, &checkpointSpec, []Checkpoint{cp}, res) })
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return Result{}, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Result{}, fmt.Errorf("sqlsink: commit: %w", err)
+	}
+	s.log.LogAttrs(ctx, slog.LevelDebug, "sqlsink: batch written", slog.Any("rows", res.Rows))
+	return res, nil
+}
+
+// conceal applies the Pseudonymiser to every record of the batch.
+func (s *Sink) conceal(b Batch) (Batch, error) {
+	var err error
+	apply := func(batch any) {
+		if err != nil {
+			return
+		}
+		switch v := batch.(type) {
+		case *[]callflow.Call:
+			*v, err = pseudo.Apply(s.pseudo, *v)
+		case *[]cdr.Account:
+			*v, err = pseudo.Apply(s.pseudo, *v)
+		case *[]callflow.LostCaller:
+			*v, err = pseudo.Apply(s.pseudo, *v)
+		case *[]live.UserState:
+			*v, err = pseudo.Apply(s.pseudo, *v)
+		case *[]live.QueueState:
+			*v, err = pseudo.Apply(s.pseudo, *v)
+		}
+	}
+	apply(&b.Calls)
+	apply(&b.Accounts)
+	apply(&b.LostCallers)
+	apply(&b.Users)
+	apply(&b.Queues)
+	// Login states hold no personal field.
+	return b, err
+}
+
+// WriteError is a failed write: which table, which chunk of the batch's
+// rows for it (from 0), and the first row of the chunk (its index among
+// the rows sent to the table, and its natural key).
+type WriteError struct {
+	Table string
+	Chunk int
+	Row   int
+	Key   string
+	Err   error
+}
+
+func (e *WriteError) Error() string {
+	return fmt.Sprintf("sqlsink: table %s, chunk %d (rows from %d, first key %s): %v", e.Table, e.Chunk, e.Row, e.Key, e.Err)
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// upsert writes rows of one table in chunks under the dialect's limits,
+// keeping the last of rows that share a key.
+func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows []T, res Result) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	t := sp.table(s.prefix)
+	keyIdx := make([]int, len(t.Key))
+	for i, k := range t.Key {
+		for j, c := range t.Columns {
+			if c.Name == k {
+				keyIdx[i] = j
+			}
+		}
+	}
+	// Deduplicate: a statement may not touch one key twice (PostgreSQL
+	// refuses it); the last row of a key wins, as a second write would.
+	ncol := len(t.Columns)
+	vals := make([]any, 0, len(rows)*ncol)
+	index := make(map[string]int, len(rows))
+	keys := make([]string, 0, len(rows))
+	var kb strings.Builder
+	for i := range rows {
+		start := len(vals)
+		for _, f := range sp.fields {
+			vals = append(vals, f.val(&rows[i], s.d))
+		}
+		kb.Reset()
+		for _, k := range keyIdx {
+			fmt.Fprintf(&kb, "%v\x00", vals[start+k])
+		}
+		key := kb.String()
+		if at, ok := index[key]; ok {
+			copy(vals[at*ncol:], vals[start:start+ncol])
+			vals = vals[:start]
+			continue
+		}
+		index[key] = len(keys)
+		keys = append(keys, key)
+	}
+	n := len(keys)
+	per := s.d.MaxParams() / ncol
+	if m := s.d.MaxRows(); m > 0 && m < per {
+		per = m
+	}
+	if per < 1 {
+		return &WriteError{Table: t.Name, Err: fmt.Errorf("%d columns exceed the dialect's %d parameters", ncol, s.d.MaxParams())}
+	}
+	var stmt *sql.Stmt
+	stmtRows := 0
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	for chunk, from := 0, 0; from < n; chunk, from = chunk+1, from+per {
+		to := min(from+per, n)
+		if stmt == nil || stmtRows != to-from {
+			if stmt != nil {
+				stmt.Close()
+			}
+			var err error
+			stmt, err = tx.PrepareContext(ctx, s.d.Upsert(t, to-from))
+			if err != nil {
+				return &WriteError{Table: t.Name, Chunk: chunk, Row: from, Key: printableKey(keys[from]), Err: err}
+			}
+			stmtRows = to - from
+		}
+		if _, err := stmt.ExecContext(ctx, vals[from*ncol:to*ncol]...); err != nil {
+			return &WriteError{Table: t.Name, Chunk: chunk, Row: from, Key: printableKey(keys[from]), Err: err}
+		}
+	}
+	res.Rows[sp.name] += n
+	return nil
+}
+
+func printableKey(k string) string {
+	return "(" + strings.ReplaceAll(strings.TrimSuffix(k, "\x00"), "\x00", ", ") + ")"
+}

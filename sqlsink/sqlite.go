@@ -1,0 +1,50 @@
+package sqlsink
+
+import (
+	"time"
+)
+
+// SQLite is the SQLite dialect (modernc.org/sqlite, pure Go, the embedded
+// default): double-quoted identifiers, ?n placeholders, INSERT … ON
+// CONFLICT … DO UPDATE. Instants are stored as RFC 3339 text in UTC, with
+// the "Z" that makes the zone explicit.
+type SQLite struct{}
+
+// Name returns "sqlite".
+func (SQLite) Name() string { return "sqlite" }
+
+// Quote double-quotes an identifier.
+func (SQLite) Quote(ident string) string { return quoteWith(ident, '"', '"') }
+
+// Placeholder returns ?i.
+func (SQLite) Placeholder(i int) string { return "?" + itoa(i) }
+
+// MaxParams is 32766, SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.
+func (SQLite) MaxParams() int { return 32766 }
+
+// MaxRows is 0: only the parameter limit applies.
+func (SQLite) MaxRows() int { return 0 }
+
+// ColumnType maps the portable types to SQLite's storage classes.
+func (SQLite) ColumnType(c Column, key bool) string {
+	switch c.Type {
+	case TypeInt, TypeBool:
+		return "INTEGER"
+	case TypeDouble:
+		return "REAL"
+	}
+	return "TEXT" // times too: RFC 3339 in UTC
+}
+
+// CreateTable returns CREATE TABLE IF NOT EXISTS.
+func (d SQLite) CreateTable(t *Table) string { return createTable(d, t, true, "") }
+
+// Upsert returns INSERT … ON CONFLICT (key) DO UPDATE SET c = excluded.c.
+func (d SQLite) Upsert(t *Table, rows int) string { return onConflict(d, t, rows, "excluded.") }
+
+// TimeLayout is how the SQLite dialect writes instants: RFC 3339 with
+// nanoseconds, always in UTC ("Z"), so that text order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// BindTime formats the instant as TimeLayout.
+func (SQLite) BindTime(t time.Time) any { return t.UTC().Format(TimeLayout) }

@@ -1,0 +1,96 @@
+package sqlsink
+
+import (
+	"strings"
+	"time"
+)
+
+// SQLServer is the Microsoft SQL Server dialect: bracketed identifiers,
+// @pn placeholders, datetimeoffset, MERGE … WITH (HOLDLOCK) as the upsert
+// (the lock keeps two writers from inserting one key twice). No SQL Server
+// runs where this SDK is tested: the dialect is pinned by golden SQL only.
+// Connect with TLS 1.2 or later (see the package documentation).
+type SQLServer struct{}
+
+// Name returns "sqlserver".
+func (SQLServer) Name() string { return "sqlserver" }
+
+// Quote brackets an identifier.
+func (SQLServer) Quote(ident string) string { return quoteWith(ident, '[', ']') }
+
+// Placeholder returns @pi.
+func (SQLServer) Placeholder(i int) string { return "@p" + itoa(i) }
+
+// MaxParams is 2100, SQL Server's limit per request, less one spare.
+func (SQLServer) MaxParams() int { return 2099 }
+
+// MaxRows is 1000, the limit of a table value constructor.
+func (SQLServer) MaxRows() int { return 1000 }
+
+// ColumnType maps the portable types. Key text columns are NVARCHAR(450):
+// an index key is at most 900 bytes.
+func (SQLServer) ColumnType(c Column, key bool) string {
+	switch c.Type {
+	case TypeInt:
+		return "BIGINT"
+	case TypeBool:
+		return "BIT"
+	case TypeTime:
+		return "DATETIMEOFFSET(6)"
+	case TypeDouble:
+		return "FLOAT"
+	}
+	if key {
+		return "NVARCHAR(450)"
+	}
+	return "NVARCHAR(MAX)"
+}
+
+// CreateTable creates the table only if it does not exist (SQL Server
+// has no CREATE TABLE IF NOT EXISTS).
+func (d SQLServer) CreateTable(t *Table) string {
+	return "IF OBJECT_ID(N" + sqlServerString(t.Name) + ", N'U') IS NULL\n" + createTable(d, t, false, "")
+}
+
+// Upsert returns MERGE INTO t WITH (HOLDLOCK) USING (VALUES …) ON key
+// WHEN MATCHED THEN UPDATE … WHEN NOT MATCHED THEN INSERT ….
+func (d SQLServer) Upsert(t *Table, rows int) string {
+	var b strings.Builder
+	b.WriteString("MERGE INTO ")
+	b.WriteString(d.Quote(t.Name))
+	b.WriteString(" WITH (HOLDLOCK) AS [t] USING (VALUES ")
+	valuesList(d, &b, t, rows)
+	b.WriteString(") AS [s] (")
+	columnList(d, &b, t, "")
+	b.WriteString(") ON ")
+	for i, k := range t.Key {
+		if i > 0 {
+			b.WriteString(" AND ")
+		}
+		q := d.Quote(k)
+		b.WriteString("[t]." + q + " = [s]." + q)
+	}
+	if rest := nonKey(t); len(rest) > 0 {
+		b.WriteString(" WHEN MATCHED THEN UPDATE SET ")
+		for i, c := range rest {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			q := d.Quote(c.Name)
+			b.WriteString("[t]." + q + " = [s]." + q)
+		}
+	}
+	b.WriteString(" WHEN NOT MATCHED THEN INSERT (")
+	columnList(d, &b, t, "")
+	b.WriteString(") VALUES (")
+	columnList(d, &b, t, "[s].")
+	b.WriteString(");")
+	return b.String()
+}
+
+// BindTime binds the instant in UTC.
+func (SQLServer) BindTime(t time.Time) any { return t.UTC() }
+
+// sqlServerString quotes a constant string literal (only for table names
+// in OBJECT_ID).
+func sqlServerString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
