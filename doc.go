@@ -32,7 +32,11 @@
 //     output for leaks.
 //   - [github.com/starinsight/starinsight/live]: live snapshot types for
 //     users, groups and iQueues, and the login-state history.
-//   - powerbi, sqlsink: Power BI and SQL delivery (planned; see the issues).
+//   - [github.com/starinsight/starinsight/sqlsink]: the records in a SQL
+//     database (PostgreSQL, MySQL/MariaDB, SQL Server, SQLite): the Power BI
+//     model's tables, add-only migrations, idempotent batched upserts whose
+//     checkpoint commits with them.
+//   - powerbi: Power BI delivery (planned; see the issues).
 //   - examples/quickstart: the main job on embedded sample data.
 //
 // # A first program

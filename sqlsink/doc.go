@@ -1,0 +1,88 @@
+// Package sqlsink writes the SDK's records to a SQL database the customer
+// owns (the product's "Enterprise" path, DOMAIN.md §6): PostgreSQL,
+// MySQL/MariaDB, Microsoft SQL Server, and SQLite as the embedded default.
+// It works on any *sql.DB the caller opens and imports no driver.
+//
+//	db, err := sql.Open("sqlite", "calls.db")   // modernc.org/sqlite, pure Go
+//	sink, err := sqlsink.New(db, sqlsink.SQLite{}, sqlsink.WithPseudonymiser(p))
+//	_, err = sink.Migrate(ctx)
+//	_, err = sink.Write(ctx, sqlsink.Batch{Calls: calls, Accounts: accounts,
+//		Checkpoint: &sqlsink.Checkpoint{Name: "cdr", Cursor: lastEntryID}})
+//
+// # Schema
+//
+// CDR_Summary (one row per leg), Group_Call_Account and User_Call_Account
+// have the names and meaning of the product's Power BI model, so reports
+// built on it can point at the database. Next to them: journeys, accounts,
+// lost_callers and lost_caller_attempts, user_login_states and
+// member_login_states (the login-state history), live_users and live_queues
+// (snapshots), export_checkpoints, and starinsight_schema, which records
+// every applied version (Sink.DatabaseVersion reads it). Migrations only
+// add: running Migrate again, or after an upgrade, never drops, empties or
+// rewrites a table. Sink.SchemaSQL lists the statements for review.
+//
+// Durations are integer milliseconds, exact, so that KPIs recomputed from
+// the database equal those computed from the rows. Instants are stored in
+// UTC with the zone explicit where the type can say it: timestamptz
+// (PostgreSQL), datetimeoffset (SQL Server), RFC 3339 text ending in "Z"
+// (SQLite). MySQL has no such type: DATETIME(6) columns hold UTC (the table
+// comment says so); keep go-sql-driver's default loc=UTC, so that a server
+// zone like CEST cannot shift them.
+//
+// # Idempotency and crashes
+//
+// Write stores a Batch in one transaction with multi-row upserts keyed on
+// natural keys (a leg: site, call id, leg number): ON CONFLICT … DO UPDATE
+// (PostgreSQL, SQLite), ON DUPLICATE KEY UPDATE (MySQL), MERGE … WITH
+// (HOLDLOCK) (SQL Server). Rows are chunked under each dialect's parameter
+// limit and deduplicated within the batch (the last row of a key wins).
+// The batch's Checkpoint is written in the same transaction, so a crash at
+// any point followed by a re-run from Sink.Checkpoint leaves exactly the
+// tables a clean run leaves: nothing lost, nothing twice. A re-emitted call
+// (the streaming assembler's late rows) overwrites its earlier version.
+//
+// Every value is a bound parameter: no value is ever part of SQL text. A
+// failed write returns a *WriteError naming the table, the chunk and its
+// first row, wrapping the driver's error; nothing of the batch is stored:
+//
+//	var we *sqlsink.WriteError
+//	if errors.As(err, &we) {
+//		log.Printf("table %s, rows from %d (%s): %v", we.Table, we.Row, we.Key, we.Err)
+//	}
+//
+// # Privacy
+//
+// New requires WithPseudonymiser: every record passes through it before it
+// is written, so no path stores personal data by accident; pseudo.Clear()
+// is the explicit choice of clear data.
+//
+// # Retention
+//
+// The login-state history grows fast and is never deleted automatically
+// (DOMAIN.md §6). Sink.PruneLoginStates deletes what is older than a time,
+// when the customer decides to.
+//
+// # TLS
+//
+// Encrypt every connection that leaves the host, and verify the server.
+// Go's crypto/tls refuses anything below TLS 1.2 for clients by default.
+//
+//   - PostgreSQL (github.com/jackc/pgx/v5/stdlib): sslmode=verify-full
+//     and sslrootcert=/path/to/ca.pem in the DSN; sslmode=require encrypts
+//     without verifying the server.
+//   - MySQL/MariaDB (github.com/go-sql-driver/mysql): tls=true verifies
+//     against the system's CAs; for a private CA register a *tls.Config with
+//     mysql.RegisterTLSConfig("pbx", cfg) and use tls=pbx. Add
+//     parseTime=true; leave loc at its default, UTC.
+//   - SQL Server (github.com/microsoft/go-mssqldb): encrypt=true (or
+//     encrypt=strict for TDS 8.0 on SQL Server 2022 and Azure SQL), with
+//     certificate=/path/to/ca.pem for a private CA; never
+//     TrustServerCertificate=true in production.
+//   - SQLite needs none: it is a local file.
+//
+// # SQL Server
+//
+// No SQL Server runs where this SDK is tested: the SQLServer dialect is
+// pinned by golden SQL (testdata/golden/sqlserver) only. PostgreSQL,
+// MariaDB and SQLite run in every test.
+package sqlsink
