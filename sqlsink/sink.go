@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -258,17 +259,17 @@ func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows [
 	vals := make([]any, 0, len(rows)*ncol)
 	index := make(map[string]int, len(rows))
 	keys := make([]string, 0, len(rows))
-	var kb strings.Builder
+	var kb []byte
 	for i := range rows {
 		start := len(vals)
 		for _, f := range sp.fields {
 			vals = append(vals, f.val(&rows[i], s.d))
 		}
-		kb.Reset()
+		kb = kb[:0]
 		for _, k := range keyIdx {
-			fmt.Fprintf(&kb, "%v\x00", vals[start+k])
+			kb = appendKey(kb, vals[start+k])
 		}
-		key := kb.String()
+		key := string(kb)
 		if at, ok := index[key]; ok {
 			copy(vals[at*ncol:], vals[start:start+ncol])
 			vals = vals[:start]
@@ -311,6 +312,21 @@ func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows [
 	}
 	res.Rows[sp.name] += n
 	return nil
+}
+
+// appendKey appends a key column's value and a NUL separator.
+func appendKey(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		b = append(b, v...)
+	case int64:
+		b = strconv.AppendInt(b, v, 10)
+	case time.Time:
+		b = v.AppendFormat(b, time.RFC3339Nano)
+	default:
+		b = fmt.Append(b, v)
+	}
+	return append(b, 0)
 }
 
 func printableKey(k string) string {
