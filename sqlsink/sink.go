@@ -302,22 +302,25 @@ func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows [
 			var err error
 			stmt, err = tx.PrepareContext(ctx, s.d.Upsert(t, to-from))
 			if err != nil {
-				return &WriteError{Table: t.Name, Chunk: chunk, Row: from, Key: printableKey(keys[from]), Err: err}
+				return &WriteError{Table: t.Name, Chunk: chunk, Row: from, Key: printableKey(vals, ncol, keyIdx, from), Err: err}
 			}
 			stmtRows = to - from
 		}
 		if _, err := stmt.ExecContext(ctx, vals[from*ncol:to*ncol]...); err != nil {
-			return &WriteError{Table: t.Name, Chunk: chunk, Row: from, Key: printableKey(keys[from]), Err: err}
+			return &WriteError{Table: t.Name, Chunk: chunk, Row: from, Key: printableKey(vals, ncol, keyIdx, from), Err: err}
 		}
 	}
 	res.Rows[sp.name] += n
 	return nil
 }
 
-// appendKey appends a key column's value and a NUL separator.
+// appendKey appends a key column's value, length-prefixed where it is
+// text, so that no two different keys concatenate alike.
 func appendKey(b []byte, v any) []byte {
 	switch v := v.(type) {
 	case string:
+		b = strconv.AppendInt(b, int64(len(v)), 10)
+		b = append(b, ':')
 		b = append(b, v...)
 	case int64:
 		b = strconv.AppendInt(b, v, 10)
@@ -329,6 +332,16 @@ func appendKey(b []byte, v any) []byte {
 	return append(b, 0)
 }
 
-func printableKey(k string) string {
-	return "(" + strings.ReplaceAll(strings.TrimSuffix(k, "\x00"), "\x00", ", ") + ")"
+// printableKey formats the key of the row-th row for an error message.
+func printableKey(vals []any, ncol int, keyIdx []int, row int) string {
+	var b strings.Builder
+	b.WriteByte('(')
+	for i, k := range keyIdx {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", fmt.Sprint(vals[row*ncol+k]))
+	}
+	b.WriteByte(')')
+	return b.String()
 }
