@@ -85,7 +85,8 @@ func (s *Sink) Migrate(ctx context.Context) (int, error) {
 }
 
 // DatabaseVersion returns the schema version the database is at: 0 when
-// Migrate never ran.
+// the version table is empty; an error (the driver's "no such table") when
+// Migrate never ran on it.
 func (s *Sink) DatabaseVersion(ctx context.Context) (int, error) {
 	var v sql.NullInt64
 	q := "SELECT MAX(" + s.d.Quote("version") + ") FROM " + s.d.Quote(s.prefix+TableSchemaVersion)

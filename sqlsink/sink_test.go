@@ -116,3 +116,36 @@ func TestNewRequiresPrivacyChoice(t *testing.T) {
 	_, err := sqlsink.New(db, sqlsink.SQLite{})
 	require.ErrorIs(t, err, sqlsink.ErrNoPseudonymiser)
 }
+
+// TestMigrateKeepsData: set-up run again over written data deletes
+// nothing (DOMAIN.md §6: re-setup must never delete call-list data).
+func TestMigrateKeepsData(t *testing.T) {
+	accounts, calls, _ := simDay(t)
+	for _, dbase := range databases {
+		t.Run(dbase.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, db := newSink(t, dbase)
+			v0, err := s.DatabaseVersion(ctx)
+			require.Error(t, err, "no schema table yet: the version cannot be read")
+			require.Zero(t, v0)
+			_, err = s.Migrate(ctx)
+			require.NoError(t, err)
+			_, err = s.Write(ctx, sqlsink.Batch{Calls: calls[:10], Accounts: accounts})
+			require.NoError(t, err)
+			before := countRows(t, db, s, sqlsink.TableLegs)
+			require.Positive(t, before)
+			// A second sink on the same tables, as after a restart or an upgrade.
+			again, err := sqlsink.New(db, dbase.d, sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(s.TableName("")))
+			require.NoError(t, err)
+			v, err := again.Migrate(ctx)
+			require.NoError(t, err)
+			require.Equal(t, sqlsink.SchemaVersion(), v)
+			require.Equal(t, before, countRows(t, db, s, sqlsink.TableLegs))
+			require.Equal(t, len(accounts), countRows(t, db, s, sqlsink.TableAccounts))
+			require.Equal(t, 1, countRows(t, db, s, sqlsink.TableSchemaVersion), "one row per applied version")
+			dv, err := again.DatabaseVersion(ctx)
+			require.NoError(t, err)
+			require.Equal(t, sqlsink.SchemaVersion(), dv)
+		})
+	}
+}
