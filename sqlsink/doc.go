@@ -56,6 +56,13 @@
 // is written, so no path stores personal data by accident; pseudo.Clear()
 // is the explicit choice of clear data.
 //
+// # Reading back
+//
+// Sink.ReadCalls loads the calls (journeys and their legs) of a time range
+// again, exactly as they were written, so that KPIs can be recomputed from
+// the database with callflow's Reporter; ReadJourneys and ReadLegs read
+// one table.
+//
 // # Retention
 //
 // The login-state history grows fast and is never deleted automatically

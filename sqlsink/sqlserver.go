@@ -21,14 +21,20 @@ func (SQLServer) Quote(ident string) string { return quoteWith(ident, '[', ']') 
 // Placeholder returns @pi.
 func (SQLServer) Placeholder(i int) string { return "@p" + itoa(i) }
 
-// MaxParams is 2100, SQL Server's limit per request, less one spare.
-func (SQLServer) MaxParams() int { return 2099 }
+// MaxParams is 2098: SQL Server takes at most 2100 parameters per request,
+// and the driver's sp_executesql call spends two of them on the statement
+// and the parameter list.
+func (SQLServer) MaxParams() int { return 2098 }
 
-// MaxRows is 1000, the limit of a table value constructor.
+// MaxRows is 1000, the limit of a table value constructor in INSERT (MERGE's
+// source has none; the cap keeps statements small).
 func (SQLServer) MaxRows() int { return 1000 }
 
-// ColumnType maps the portable types. Key text columns are NVARCHAR(450):
-// an index key is at most 900 bytes.
+// ColumnType maps the portable types. Key text columns are NVARCHAR(200)
+// with a binary collation: a clustered primary key is at most 900 bytes
+// over all its columns (two text columns and a bigint or a time: 818), and
+// keys that differ only in case must stay apart, as on the other databases
+// (the default collation is case-insensitive; MySQL uses utf8mb4_bin).
 func (SQLServer) ColumnType(c Column, key bool) string {
 	switch c.Type {
 	case TypeInt:
@@ -41,7 +47,7 @@ func (SQLServer) ColumnType(c Column, key bool) string {
 		return "FLOAT"
 	}
 	if key {
-		return "NVARCHAR(450)"
+		return "NVARCHAR(200) COLLATE Latin1_General_100_BIN2"
 	}
 	return "NVARCHAR(MAX)"
 }
@@ -49,7 +55,7 @@ func (SQLServer) ColumnType(c Column, key bool) string {
 // CreateTable creates the table only if it does not exist (SQL Server
 // has no CREATE TABLE IF NOT EXISTS).
 func (d SQLServer) CreateTable(t *Table) string {
-	return "IF OBJECT_ID(N" + sqlServerString(t.Name) + ", N'U') IS NULL\n" + createTable(d, t, false, "")
+	return "IF OBJECT_ID(N" + sqlServerString(d.Quote(t.Name)) + ", N'U') IS NULL\n" + createTable(d, t, false, "")
 }
 
 // Upsert returns MERGE INTO t WITH (HOLDLOCK) USING (VALUES …) ON key
@@ -91,6 +97,6 @@ func (d SQLServer) Upsert(t *Table, rows int) string {
 // BindTime binds the instant in UTC.
 func (SQLServer) BindTime(t time.Time) any { return t.UTC() }
 
-// sqlServerString quotes a constant string literal (only for table names
-// in OBJECT_ID).
+// sqlServerString quotes a constant string literal (only for the quoted
+// table names in OBJECT_ID, which parses its argument as a name).
 func sqlServerString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
