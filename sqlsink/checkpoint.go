@@ -14,8 +14,17 @@ func (s *Sink) Checkpoint(ctx context.Context, name, site string) (Checkpoint, b
 	q := "SELECT " + d.Quote("cursor") + ", " + d.Quote("updated_at") + " FROM " + d.Quote(s.prefix+TableCheckpoints) +
 		" WHERE " + d.Quote("name") + " = " + d.Placeholder(1) + " AND " + d.Quote("site") + " = " + d.Placeholder(2)
 	cp := Checkpoint{Name: name, Site: site}
+	// The key as Write bound it (see EncodedPrefix).
+	bname, err := d.BindText(name, true)
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("sqlsink: checkpoint %q (site %q): %w", name, site, err)
+	}
+	bsite, err := d.BindText(site, true)
+	if err != nil {
+		return Checkpoint{}, false, fmt.Errorf("sqlsink: checkpoint %q (site %q): %w", name, site, err)
+	}
 	var at any
-	err := s.db.QueryRowContext(ctx, q, name, site).Scan(&cp.Cursor, &at)
+	err = s.db.QueryRowContext(ctx, q, bname, bsite).Scan(&cp.Cursor, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Checkpoint{}, false, nil
 	}

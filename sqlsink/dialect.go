@@ -73,6 +73,11 @@ type Dialect interface {
 	Upsert(t *Table, rows int) string
 	// BindTime returns the value to bind for an instant (in UTC).
 	BindTime(t time.Time) any
+	// BindText returns the value to bind for a text value: s itself, or s
+	// encoded (see EncodedPrefix) when the database could not store it
+	// exactly; an error wrapping ErrKeyTooLong for a key the column cannot
+	// hold.
+	BindText(s string, key bool) (any, error)
 }
 
 // quoteWith quotes ident between open and close, doubling close inside.

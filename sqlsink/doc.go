@@ -41,6 +41,10 @@
 // tables a clean run leaves: nothing lost, nothing twice. A re-emitted call
 // (the streaming assembler's late rows) overwrites its earlier version.
 //
+// A call written again replaces its earlier version: legs the earlier
+// version had beyond the new one's (a busy leg that late rows turn into
+// part of a forward) are deleted in the same transaction.
+//
 // Every value is a bound parameter: no value is ever part of SQL text. A
 // failed write returns a *WriteError naming the table, the chunk and its
 // first row, wrapping the driver's error; nothing of the batch is stored:
@@ -49,6 +53,18 @@
 //	if errors.As(err, &we) {
 //		log.Printf("table %s, rows from %d (%s): %v", we.Table, we.Row, we.Key, we.Err)
 //	}
+//
+// # Text
+//
+// Text is stored as it is, whatever it holds (quotes, backslashes, control
+// characters, emoji, any length), except what a database cannot store
+// exactly: invalid UTF-8, NUL on PostgreSQL, a key ending in spaces on
+// MySQL and SQL Server (whose key comparison ignores them). Such a value is
+// stored encoded, starting with EncodedPrefix; Sink.ReadCalls decodes it,
+// and so does DecodeText for reports reading the tables. A key longer than
+// its column (MySQL VARCHAR(255), SQL Server NVARCHAR(200)) fails the write
+// with ErrKeyTooLong, naming the table, row and column: nothing is
+// truncated or replaced silently, whatever the server's SQL mode.
 //
 // # Privacy
 //

@@ -87,6 +87,14 @@ func (d MySQL) Upsert(t *Table, rows int) string {
 // BindTime binds the instant in UTC.
 func (MySQL) BindTime(t time.Time) any { return t.UTC() }
 
+// mysqlText: keys are VARCHAR(255) compared with PAD SPACE.
+var mysqlText = textNeeds{keyTrailing: true, maxKeyLength: runeCount, maxKey: 255, keyType: "VARCHAR(255)"}
+
+// BindText encodes invalid UTF-8 and keys ending in spaces (see
+// EncodedPrefix), and refuses a key longer than 255 characters, which the
+// server would refuse in strict mode and truncate outside it.
+func (MySQL) BindText(s string, key bool) (any, error) { return mysqlText.bindText(s, key) }
+
 // mysqlString quotes a constant string literal (only for fixed comments).
 func mysqlString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"

@@ -51,6 +51,14 @@ func (d Postgres) Upsert(t *Table, rows int) string {
 // BindTime binds the instant as it is: pgx sends timestamptz in UTC.
 func (Postgres) BindTime(t time.Time) any { return t.UTC() }
 
+// postgresText: text cannot hold NUL.
+var postgresText = textNeeds{nul: true}
+
+// BindText encodes text holding NUL or invalid UTF-8 (see EncodedPrefix).
+// Keys are not checked here: a key beyond the btree limit (about 2,700
+// bytes after compression) is refused by the server.
+func (Postgres) BindText(s string, key bool) (any, error) { return postgresText.bindText(s, key) }
+
 // onConflict is the upsert of PostgreSQL and SQLite.
 func onConflict(d Dialect, t *Table, rows int, excluded string) string {
 	var b strings.Builder

@@ -471,13 +471,14 @@ func (s *Sink) readCalls(ctx context.Context, from, to time.Time) iter.Seq2[call
 	}
 }
 
-// asString reads a text column.
+// asString reads a text column, decoding what Write encoded (see
+// EncodedPrefix).
 func asString(v any) (string, error) {
 	switch s := v.(type) {
 	case string:
-		return s, nil
+		return DecodeText(s), nil
 	case []byte:
-		return string(s), nil
+		return DecodeText(string(s)), nil
 	case nil:
 		return "", errors.New("NULL in a NOT NULL column")
 	}

@@ -133,11 +133,14 @@ func (s *Sink) Write(ctx context.Context, b Batch) (Result, error) {
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 
+	// A call re-emitted within the batch counts in its last version only:
+	// an earlier version's legs beyond the last one's would stay.
+	calls := latestCalls(b.Calls)
 	var legs []callflow.Leg
 	var journeys []callflow.Journey
-	for i := range b.Calls {
-		journeys = append(journeys, b.Calls[i].Journey)
-		legs = append(legs, b.Calls[i].Legs...)
+	for _, c := range calls {
+		journeys = append(journeys, c.Journey)
+		legs = append(legs, c.Legs...)
 	}
 	var groups, users []cdr.Account
 	for _, a := range b.Accounts {
@@ -161,6 +164,7 @@ func (s *Sink) Write(ctx context.Context, b Batch) (Result, error) {
 		}
 	}
 	steps := []func() error{
+		func() error { return deleteStaleLegs(ctx, s, tx, calls) },
 		func() error { return upsert(ctx, s, tx, &legSpec, legs, res) },
 		func() error { return upsert(ctx, s, tx, &journeySpec, journeys, res) },
 		func() error { return upsert(ctx, s, tx, &accountSpec, b.Accounts, res) },
@@ -223,16 +227,22 @@ func (s *Sink) conceal(b Batch) (Batch, error) {
 
 // WriteError is a failed write: which table, which chunk of the batch's
 // rows for it (from 0), and the first row of the chunk (its index among
-// the rows sent to the table, and its natural key).
+// the rows sent to the table, and its natural key). When the sink refused
+// one value before sending it (a key longer than its column, ErrKeyTooLong),
+// Row and Key are that row's and Column names the column.
 type WriteError struct {
-	Table string
-	Chunk int
-	Row   int
-	Key   string
-	Err   error
+	Table  string
+	Chunk  int
+	Row    int
+	Key    string
+	Column string
+	Err    error
 }
 
 func (e *WriteError) Error() string {
+	if e.Column != "" {
+		return fmt.Sprintf("sqlsink: table %s, chunk %d, row %d (key %s), column %s: %v", e.Table, e.Chunk, e.Row, e.Key, e.Column, e.Err)
+	}
 	return fmt.Sprintf("sqlsink: table %s, chunk %d (rows from %d, first key %s): %v", e.Table, e.Chunk, e.Row, e.Key, e.Err)
 }
 
@@ -253,17 +263,35 @@ func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows [
 			}
 		}
 	}
+	ncol := len(t.Columns)
+	per := s.d.MaxParams() / ncol
+	if m := s.d.MaxRows(); m > 0 && m < per {
+		per = m
+	}
+	if per < 1 {
+		return &WriteError{Table: t.Name, Err: fmt.Errorf("%d columns exceed the dialect's %d parameters", ncol, s.d.MaxParams())}
+	}
+	isKey := make([]bool, ncol)
+	for _, k := range keyIdx {
+		isKey[k] = true
+	}
 	// Deduplicate: a statement may not touch one key twice (PostgreSQL
 	// refuses it); the last row of a key wins, as a second write would.
-	ncol := len(t.Columns)
 	vals := make([]any, 0, len(rows)*ncol)
 	index := make(map[string]int, len(rows))
 	keys := make([]string, 0, len(rows))
 	var kb []byte
 	for i := range rows {
 		start := len(vals)
-		for _, f := range sp.fields {
-			vals = append(vals, f.val(&rows[i], s.d))
+		for j, f := range sp.fields {
+			v := f.val(&rows[i], s.d)
+			if str, ok := v.(string); ok && f.col.Type == TypeText {
+				var err error
+				if v, err = s.d.BindText(str, isKey[j]); err != nil {
+					return &WriteError{Table: t.Name, Chunk: len(keys) / per, Row: i, Key: rowKey(sp, &rows[i], keyIdx, s.d), Column: f.col.Name, Err: err}
+				}
+			}
+			vals = append(vals, v)
 		}
 		kb = kb[:0]
 		for _, k := range keyIdx {
@@ -279,13 +307,6 @@ func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows [
 		keys = append(keys, key)
 	}
 	n := len(keys)
-	per := s.d.MaxParams() / ncol
-	if m := s.d.MaxRows(); m > 0 && m < per {
-		per = m
-	}
-	if per < 1 {
-		return &WriteError{Table: t.Name, Err: fmt.Errorf("%d columns exceed the dialect's %d parameters", ncol, s.d.MaxParams())}
-	}
 	var stmt *sql.Stmt
 	stmtRows := 0
 	defer func() {
@@ -334,14 +355,97 @@ func appendKey(b []byte, v any) []byte {
 
 // printableKey formats the key of the row-th row for an error message.
 func printableKey(vals []any, ncol int, keyIdx []int, row int) string {
+	parts := make([]any, len(keyIdx))
+	for i, k := range keyIdx {
+		parts[i] = vals[row*ncol+k]
+	}
+	return formatKey(parts)
+}
+
+// rowKey formats the key of a row as given, before binding.
+func rowKey[T any](sp *spec[T], row *T, keyIdx []int, d Dialect) string {
+	parts := make([]any, len(keyIdx))
+	for i, k := range keyIdx {
+		parts[i] = sp.fields[k].val(row, d)
+	}
+	return formatKey(parts)
+}
+
+// formatKey quotes each part, cut to maxKeyPart bytes: an error message
+// stays one line of bounded length whatever a key holds.
+func formatKey(parts []any) string {
+	const maxKeyPart = 64
 	var b strings.Builder
 	b.WriteByte('(')
-	for i, k := range keyIdx {
+	for i, p := range parts {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "%q", fmt.Sprint(vals[row*ncol+k]))
+		s := fmt.Sprint(p)
+		if len(s) > maxKeyPart {
+			fmt.Fprintf(&b, "%q… (%d bytes)", s[:maxKeyPart], len(s))
+			continue
+		}
+		fmt.Fprintf(&b, "%q", s)
 	}
 	b.WriteByte(')')
 	return b.String()
+}
+
+// callKey identifies a call.
+type callKey struct{ site, callID string }
+
+// latestCalls returns the calls with only the last version of each.
+func latestCalls(calls []callflow.Call) []*callflow.Call {
+	out := make([]*callflow.Call, 0, len(calls))
+	at := make(map[callKey]int, len(calls))
+	for i := range calls {
+		k := callKey{calls[i].Journey.Site, calls[i].Journey.CallID}
+		if j, ok := at[k]; ok {
+			out[j] = &calls[i]
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, &calls[i])
+	}
+	return out
+}
+
+// deleteStaleLegs deletes the legs that an earlier version of a call had
+// beyond the legs it has now: a call re-emitted with late rows can have
+// fewer legs (a busy leg becomes part of a forward), and an upsert alone
+// would keep the old ones, counted in every KPI. Legs are numbered 0, 1, …
+// so those are the legs numbered len(Legs) and up.
+func deleteStaleLegs(ctx context.Context, s *Sink, tx *sql.Tx, calls []*callflow.Call) error {
+	d := s.d
+	table := s.prefix + TableLegs
+	per := min(d.MaxParams()/3, 500) // a long OR list costs the planner more than a statement
+	for chunk, from := 0, 0; from < len(calls); chunk, from = chunk+1, from+per {
+		to := min(from+per, len(calls))
+		var b strings.Builder
+		b.WriteString("DELETE FROM " + d.Quote(table) + " WHERE ")
+		args := make([]any, 0, 3*(to-from))
+		for i, c := range calls[from:to] {
+			site, err := d.BindText(c.Journey.Site, true)
+			if err != nil {
+				return &WriteError{Table: table, Chunk: chunk, Row: from + i, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "site", Err: err}
+			}
+			id, err := d.BindText(c.Journey.CallID, true)
+			if err != nil {
+				return &WriteError{Table: table, Chunk: chunk, Row: from + i, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "call_id", Err: err}
+			}
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			n := len(args)
+			b.WriteString("(" + d.Quote("site") + " = " + d.Placeholder(n+1) + " AND " + d.Quote("call_id") + " = " + d.Placeholder(n+2) +
+				" AND " + d.Quote("leg_seq") + " >= " + d.Placeholder(n+3) + ")")
+			args = append(args, site, id, int64(len(c.Legs)))
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			c := calls[from]
+			return &WriteError{Table: table, Chunk: chunk, Row: from, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Err: fmt.Errorf("deleting legs of an earlier version: %w", err)}
+		}
+	}
+	return nil
 }

@@ -44,6 +44,10 @@ func (d SQLite) CreateTable(t *Table) string { return createTable(d, t, true, ""
 // Upsert returns INSERT … ON CONFLICT (key) DO UPDATE SET c = excluded.c.
 func (d SQLite) Upsert(t *Table, rows int) string { return onConflict(d, t, rows, "excluded.") }
 
+// BindText encodes only invalid UTF-8 (see EncodedPrefix): SQLite stores
+// any bytes, but tools reading the file as text fail on invalid UTF-8.
+func (SQLite) BindText(s string, key bool) (any, error) { return textNeeds{}.bindText(s, key) }
+
 // TimeLayout is how the SQLite dialect writes instants: RFC 3339 with
 // nanoseconds, always in UTC ("Z"), so that text order is time order.
 const TimeLayout = "2006-01-02T15:04:05.000000000Z"

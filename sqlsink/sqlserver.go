@@ -97,6 +97,16 @@ func (d SQLServer) Upsert(t *Table, rows int) string {
 // BindTime binds the instant in UTC.
 func (SQLServer) BindTime(t time.Time) any { return t.UTC() }
 
+// sqlServerText: keys are NVARCHAR(200), compared with trailing spaces
+// ignored.
+var sqlServerText = textNeeds{keyTrailing: true, maxKeyLength: utf16Length, maxKey: 200, keyType: "NVARCHAR(200)"}
+
+// BindText encodes invalid UTF-8, which the driver would replace with
+// U+FFFD, and keys ending in spaces (see EncodedPrefix), and refuses a key
+// longer than 200 UTF-16 code units, which the server would truncate or
+// refuse.
+func (SQLServer) BindText(s string, key bool) (any, error) { return sqlServerText.bindText(s, key) }
+
 // sqlServerString quotes a constant string literal (only for the quoted
 // table names in OBJECT_ID, which parses its argument as a name).
 func sqlServerString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
