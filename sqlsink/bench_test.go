@@ -7,15 +7,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 
 	"github.com/starinsight/starinsight/callflow"
-	"github.com/starinsight/starinsight/cdr"
-	"github.com/starinsight/starinsight/internal/sim"
 	"github.com/starinsight/starinsight/internal/testdb"
 	"github.com/starinsight/starinsight/pseudo"
 	"github.com/starinsight/starinsight/sqlsink"
@@ -30,18 +27,7 @@ const benchLegs = 20_000
 // journey, the rows COPY and INSERT write too.
 func benchCalls(tb testing.TB) (calls []callflow.Call, oneCall []callflow.Call) {
 	tb.Helper()
-	loc, err := time.LoadLocation("Europe/Berlin")
-	require.NoError(tb, err)
-	cfg := sim.Config{Seed: 5, Start: time.Date(2026, 3, 2, 0, 0, 0, 0, loc), Days: 1}
-	var entries []cdr.Entry
-	for e := range sim.Generate(cfg) {
-		entries = append(entries, e)
-	}
-	dir, err := cdr.NewDirectory(cfg.Accounts()...)
-	require.NoError(tb, err)
-	in, err := callflow.New(dir)
-	require.NoError(tb, err)
-	day := in.InterpretAll(entries)
+	_, day, _ := simDay(tb)
 	var legs []callflow.Leg
 	for copyNo := 0; len(legs) < benchLegs; copyNo++ {
 		for _, c := range day {

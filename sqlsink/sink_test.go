@@ -16,7 +16,7 @@ import (
 	"github.com/starinsight/starinsight/sqlsink"
 )
 
-func simDay(t *testing.T) ([]cdr.Account, []callflow.Call, []cdr.Entry) {
+func simDay(t testing.TB) ([]cdr.Account, []callflow.Call, []cdr.Entry) {
 	t.Helper()
 	loc, err := time.LoadLocation("Europe/Berlin")
 	require.NoError(t, err)
