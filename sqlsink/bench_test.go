@@ -49,10 +49,11 @@ func benchCalls(tb testing.TB) (calls []callflow.Call, oneCall []callflow.Call) 
 
 // benchSink returns a migrated sink on tables of a random prefix, dropped
 // when the benchmark ends.
-func benchSink(b *testing.B, dbase database, db *sql.DB) *sqlsink.Sink {
+func benchSink(b *testing.B, dbase database, db *sql.DB, opts ...sqlsink.Option) *sqlsink.Sink {
 	b.Helper()
 	prefix := testdb.Name("bench") + "_"
-	s, err := sqlsink.New(db, dbase.d, sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(prefix))
+	opts = append([]sqlsink.Option{sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(prefix)}, opts...)
+	s, err := sqlsink.New(db, dbase.d, opts...)
 	require.NoError(b, err)
 	b.Cleanup(func() {
 		for _, name := range allTables {
@@ -143,6 +144,40 @@ func BenchmarkLegs(b *testing.B) {
 				benchRowsPerSec(b, benchLegs+len(calls))
 			})
 			if d.Name() == "postgres" {
+				// The sink with a bulk copy: the same upserts, from a
+				// staging table COPY filled.
+				withCopy := benchSink(b, dbase, db, sqlsink.WithBulkCopy(pgxCopy, 0))
+				b.Run("upsert-bulkcopy", func(b *testing.B) {
+					table := withCopy.TableName(sqlsink.TableLegs)
+					for b.Loop() {
+						b.StopTimer()
+						empty(b, table)
+						b.StartTimer()
+						_, err := withCopy.Write(ctx, batch)
+						require.NoError(b, err)
+					}
+					benchRowsPerSec(b, benchLegs)
+				})
+				b.Run("upsert-again-bulkcopy", func(b *testing.B) {
+					_, err := withCopy.Write(ctx, batch)
+					require.NoError(b, err)
+					for b.Loop() {
+						_, err := withCopy.Write(ctx, batch)
+						require.NoError(b, err)
+					}
+					benchRowsPerSec(b, benchLegs)
+				})
+				b.Run("upsert-calls-bulkcopy", func(b *testing.B) {
+					for b.Loop() {
+						b.StopTimer()
+						empty(b, withCopy.TableName(sqlsink.TableLegs))
+						empty(b, withCopy.TableName(sqlsink.TableJourneys))
+						b.StartTimer()
+						_, err := withCopy.Write(ctx, sqlsink.Batch{Calls: calls})
+						require.NoError(b, err)
+					}
+					benchRowsPerSec(b, benchLegs+len(calls))
+				})
 				b.Run("copy", func(b *testing.B) {
 					cols, rows := readBack(b)
 					conn, err := db.Conn(ctx)

@@ -54,6 +54,23 @@
 //		log.Printf("table %s, rows from %d (%s): %v", we.Table, we.Row, we.Key, we.Err)
 //	}
 //
+// # Speed: bulk copy
+//
+// The multi-row upsert writes about 35,000 legs/s into PostgreSQL, a fifth
+// of what COPY loads into the same table. With WithBulkCopy the sink loads
+// every large table of a batch with the caller's COPY into a temporary
+// staging table inside the write's transaction and upserts it from there in
+// one statement: about 55 % of plain COPY, with every guarantee above kept
+// (same rows, same errors, same transaction). The package imports no
+// driver, so the caller passes the copy; with pgx's stdlib:
+//
+//	copier := func(ctx context.Context, driverConn any, table string, columns []string, rows *sqlsink.CopyRows) (int64, error) {
+//		return driverConn.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, rows)
+//	}
+//	sink, err := sqlsink.New(db, sqlsink.Postgres{}, sqlsink.WithPseudonymiser(p), sqlsink.WithBulkCopy(copier, 0))
+//
+// Only a StagingDialect (Postgres) takes a bulk copy.
+//
 // # Text
 //
 // Text is stored as it is, whatever it holds (quotes, backslashes, control
@@ -65,6 +82,8 @@
 // its column (MySQL VARCHAR(255), SQL Server NVARCHAR(200)) fails the write
 // with ErrKeyTooLong, naming the table, row and column: nothing is
 // truncated or replaced silently, whatever the server's SQL mode.
+// Migrate refuses (ErrCharset) a MySQL connection whose character set is
+// not utf8mb4: emoji in a name would be refused or turned into "?".
 //
 // # Privacy
 //

@@ -74,7 +74,18 @@ func goldenSQL(t *testing.T, d Dialect) map[string]string {
 			up.WriteString(statement(d.Upsert(tb, rows)))
 		}
 	}
-	return map[string]string{"schema.sql": schema.String(), "upsert.sql": up.String()}
+	files := map[string]string{"schema.sql": schema.String(), "upsert.sql": up.String()}
+	if sd, ok := d.(StagingDialect); ok {
+		var st strings.Builder
+		st.WriteString(head + "-- With a BulkCopier: the staging table of every table, and the upsert from it.\n\n")
+		for _, tb := range schemaTables("") {
+			st.WriteString("-- " + tb.Name + "\n")
+			st.WriteString(statement(sd.CreateStaging(tb, "starinsight_staging")))
+			st.WriteString(statement(sd.UpsertFrom(tb, "starinsight_staging")))
+		}
+		files["staging.sql"] = st.String()
+	}
+	return files
 }
 
 // TestGoldenSQL pins every dialect's schema and upsert text; for SQL

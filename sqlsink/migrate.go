@@ -50,6 +50,9 @@ func (s *Sink) SchemaSQL() []string {
 // version in starinsight_schema. It returns the version the database is at
 // now. It never drops, empties or rewrites a table.
 func (s *Sink) Migrate(ctx context.Context) (int, error) {
+	if err := s.checkSession(ctx); err != nil {
+		return 0, err
+	}
 	if _, err := s.db.ExecContext(ctx, s.d.CreateTable(schemaVersionSpec.table(s.prefix))); err != nil {
 		return 0, fmt.Errorf("sqlsink: migrate: table %s: %w", s.prefix+TableSchemaVersion, err)
 	}
@@ -71,7 +74,7 @@ func (s *Sink) Migrate(ctx context.Context) (int, error) {
 			return have, fmt.Errorf("sqlsink: migrate: %w", err)
 		}
 		row := []schemaVersionRow{{version: m.version, appliedAt: s.now(), description: m.description}}
-		if err := upsert(ctx, s, tx, &schemaVersionSpec, row, Result{Rows: map[string]int{}}); err != nil {
+		if err := upsert(ctx, s, &writer{tx: tx}, &schemaVersionSpec, row, Result{Rows: map[string]int{}}); err != nil {
 			tx.Rollback() //nolint:errcheck
 			return have, fmt.Errorf("sqlsink: migrate to version %d: %w", m.version, err)
 		}
@@ -97,4 +100,25 @@ func (s *Sink) DatabaseVersion(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("sqlsink: schema version: %w", err)
 	}
 	return int(v.Int64), nil
+}
+
+// ErrCharset is returned by Migrate on a MySQL or MariaDB connection whose
+// character set is not utf8mb4.
+var ErrCharset = errors.New("sqlsink: the connection's character set is not utf8mb4")
+
+// checkSession refuses a MySQL connection that does not speak utf8mb4:
+// a name with an emoji (four bytes in UTF-8) would be refused or turned
+// into question marks, and only in production, where the names are.
+func (s *Sink) checkSession(ctx context.Context) error {
+	if s.d.Name() != "mysql" {
+		return nil
+	}
+	var cs string
+	if err := s.db.QueryRowContext(ctx, "SELECT @@character_set_connection").Scan(&cs); err != nil {
+		return fmt.Errorf("sqlsink: migrate: reading the connection's character set: %w", err)
+	}
+	if cs != "utf8mb4" {
+		return fmt.Errorf("%w (it is %s): text of four bytes per character (emoji) would be refused or mangled; add charset=utf8mb4 to the DSN, or leave charset out (the driver's default)", ErrCharset, cs)
+	}
+	return nil
 }

@@ -59,15 +59,41 @@ var postgresText = textNeeds{nul: true}
 // bytes after compression) is refused by the server.
 func (Postgres) BindText(s string, key bool) (any, error) { return postgresText.bindText(s, key) }
 
+// CreateStaging returns CREATE TEMPORARY TABLE staging (LIKE t) ON COMMIT
+// DROP: the table a bulk copy fills inside the write's transaction, gone
+// with it whether it commits or not.
+func (d Postgres) CreateStaging(t *Table, staging string) string {
+	return "CREATE TEMPORARY TABLE " + d.Quote(staging) + " (LIKE " + d.Quote(t.Name) + ") ON COMMIT DROP"
+}
+
+// UpsertFrom returns INSERT … SELECT … FROM staging ON CONFLICT … DO
+// UPDATE: every row of the staging table upserted into t.
+func (d Postgres) UpsertFrom(t *Table, staging string) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	columnList(d, &b, t, "")
+	b.WriteString(" FROM ")
+	b.WriteString(d.Quote(staging))
+	return upsertConflict(d, t, b.String(), "EXCLUDED.")
+}
+
 // onConflict is the upsert of PostgreSQL and SQLite.
 func onConflict(d Dialect, t *Table, rows int, excluded string) string {
+	var b strings.Builder
+	b.WriteString("VALUES ")
+	valuesList(d, &b, t, rows)
+	return upsertConflict(d, t, b.String(), excluded)
+}
+
+// upsertConflict is INSERT INTO t (columns) source ON CONFLICT ….
+func upsertConflict(d Dialect, t *Table, source, excluded string) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO ")
 	b.WriteString(d.Quote(t.Name))
 	b.WriteString(" (")
 	columnList(d, &b, t, "")
-	b.WriteString(") VALUES ")
-	valuesList(d, &b, t, rows)
+	b.WriteString(") ")
+	b.WriteString(source)
 	b.WriteString(" ON CONFLICT (")
 	for i, k := range t.Key {
 		if i > 0 {

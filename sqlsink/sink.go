@@ -25,6 +25,9 @@ type Sink struct {
 	pseudo *pseudo.Pseudonymiser
 	log    *slog.Logger
 	now    func() time.Time
+
+	copier  BulkCopier
+	copyMin int
 }
 
 // Option configures a Sink.
@@ -73,6 +76,9 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Sink, error) {
 			errs = append(errs, fmt.Errorf("sqlsink: table prefix %q: letters, digits and '_' only", s.prefix))
 			break
 		}
+	}
+	if _, ok := d.(StagingDialect); s.copier != nil && d != nil && !ok {
+		errs = append(errs, fmt.Errorf("sqlsink: WithBulkCopy: dialect %s has no staging table (only a StagingDialect has: Postgres)", d.Name()))
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -127,11 +133,12 @@ func (s *Sink) Write(ctx context.Context, b Batch) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	w, err := s.begin(ctx)
 	if err != nil {
-		return res, fmt.Errorf("sqlsink: begin: %w", err)
+		return res, err
 	}
-	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	defer w.rollback()
+	tx := w.tx
 
 	// A call re-emitted within the batch counts in its last version only:
 	// an earlier version's legs beyond the last one's would stay.
@@ -164,25 +171,25 @@ func (s *Sink) Write(ctx context.Context, b Batch) (Result, error) {
 		}
 	}
 	steps := []func() error{
-		func() error { return deleteStaleLegs(ctx, s, tx, calls) },
-		func() error { return upsert(ctx, s, tx, &legSpec, legs, res) },
-		func() error { return upsert(ctx, s, tx, &journeySpec, journeys, res) },
-		func() error { return upsert(ctx, s, tx, &accountSpec, b.Accounts, res) },
-		func() error { return upsert(ctx, s, tx, &groupCallAccountSpec, groups, res) },
-		func() error { return upsert(ctx, s, tx, &userCallAccountSpec, users, res) },
-		func() error { return upsert(ctx, s, tx, &lostCallerSpec, episodes, res) },
-		func() error { return upsert(ctx, s, tx, &attemptSpec, attempts, res) },
-		func() error { return upsert(ctx, s, tx, &userLoginSpec, b.UserLoginStates, res) },
-		func() error { return upsert(ctx, s, tx, &memberLoginSpec, b.MemberLoginStates, res) },
-		func() error { return upsert(ctx, s, tx, &liveUserSpec, b.Users, res) },
-		func() error { return upsert(ctx, s, tx, &liveQueueSpec, b.Queues, res) },
+		func() error { return deleteStaleLegs(ctx, s, w.tx, calls) },
+		func() error { return upsert(ctx, s, w, &legSpec, legs, res) },
+		func() error { return upsert(ctx, s, w, &journeySpec, journeys, res) },
+		func() error { return upsert(ctx, s, w, &accountSpec, b.Accounts, res) },
+		func() error { return upsert(ctx, s, w, &groupCallAccountSpec, groups, res) },
+		func() error { return upsert(ctx, s, w, &userCallAccountSpec, users, res) },
+		func() error { return upsert(ctx, s, w, &lostCallerSpec, episodes, res) },
+		func() error { return upsert(ctx, s, w, &attemptSpec, attempts, res) },
+		func() error { return upsert(ctx, s, w, &userLoginSpec, b.UserLoginStates, res) },
+		func() error { return upsert(ctx, s, w, &memberLoginSpec, b.MemberLoginStates, res) },
+		func() error { return upsert(ctx, s, w, &liveUserSpec, b.Users, res) },
+		func() error { return upsert(ctx, s, w, &liveQueueSpec, b.Queues, res) },
 	}
 	if b.Checkpoint != nil {
 		cp := *b.Checkpoint
 		if cp.UpdatedAt.IsZero() {
 			cp.UpdatedAt = s.now()
 		}
-		steps = append(steps, func() error { return upsert(ctx, s, tx, &checkpointSpec, []Checkpoint{cp}, res) })
+		steps = append(steps, func() error { return upsert(ctx, s, w, &checkpointSpec, []Checkpoint{cp}, res) })
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -250,7 +257,7 @@ func (e *WriteError) Unwrap() error { return e.Err }
 
 // upsert writes rows of one table in chunks under the dialect's limits,
 // keeping the last of rows that share a key.
-func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows []T, res Result) error {
+func upsert[T any](ctx context.Context, s *Sink, w *writer, sp *spec[T], rows []T, res Result) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -307,6 +314,14 @@ func upsert[T any](ctx context.Context, s *Sink, tx *sql.Tx, sp *spec[T], rows [
 		keys = append(keys, key)
 	}
 	n := len(keys)
+	if w.conn != nil && n >= s.copyMin {
+		if err := s.copyUpsert(ctx, w, t, vals, ncol, keyIdx); err != nil {
+			return err
+		}
+		res.Rows[sp.name] += n
+		return nil
+	}
+	tx := w.tx
 	var stmt *sql.Stmt
 	stmtRows := 0
 	defer func() {

@@ -3,9 +3,14 @@ package sqlsink_test
 import (
 	"context"
 	"database/sql"
+	"os"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 
 	"github.com/starinsight/starinsight/callflow"
@@ -44,12 +49,36 @@ type database struct {
 	name string
 	open func(testing.TB) *sql.DB
 	d    sqlsink.Dialect
+	opts []sqlsink.Option // for every sink on it
+	mode string           // what opts change, for test names
 }
 
 var databases = []database{
-	{"sqlite", testdb.SQLite, sqlsink.SQLite{}},
-	{"postgres", testdb.Postgres, sqlsink.Postgres{}},
-	{"mysql", testdb.MySQL, sqlsink.MySQL{}},
+	{name: "sqlite", open: testdb.SQLite, d: sqlsink.SQLite{}},
+	{name: "postgres", open: testdb.Postgres, d: sqlsink.Postgres{}},
+	{name: "mysql", open: testdb.MySQL, d: sqlsink.MySQL{}},
+}
+
+// bulkCopyPostgres is PostgreSQL with every table, however small, loaded
+// through pgx's COPY and a staging table.
+var bulkCopyPostgres = database{name: "postgres", open: testdb.Postgres, d: sqlsink.Postgres{},
+	opts: []sqlsink.Option{sqlsink.WithBulkCopy(pgxCopy, 1)}, mode: "bulkcopy"}
+
+// withBulkCopy is databases and bulkCopyPostgres.
+var withBulkCopy = append(slices.Clone(databases), bulkCopyPostgres)
+
+// plain returns dbase without its options.
+func (dbase database) plain() database {
+	dbase.opts, dbase.mode = nil, ""
+	return dbase
+}
+
+// label names dbase in test names.
+func (dbase database) label() string {
+	if dbase.mode != "" {
+		return dbase.name + "+" + dbase.mode
+	}
+	return dbase.name
 }
 
 // newSink opens the database and returns a sink on tables of the test's
@@ -58,7 +87,7 @@ func newSink(t *testing.T, dbase database, opts ...sqlsink.Option) (*sqlsink.Sin
 	t.Helper()
 	db := dbase.open(t)
 	prefix := testdb.Name("si") + "_"
-	opts = append([]sqlsink.Option{sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(prefix)}, opts...)
+	opts = append(append([]sqlsink.Option{sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(prefix)}, dbase.opts...), opts...)
 	s, err := sqlsink.New(db, dbase.d, opts...)
 	require.NoError(t, err)
 	t.Cleanup(func() {
@@ -148,4 +177,32 @@ func TestMigrateKeepsData(t *testing.T) {
 			require.Equal(t, sqlsink.SchemaVersion(), dv)
 		})
 	}
+}
+
+// pgxCopy is the BulkCopier for pgx's stdlib, as an integrator writes it.
+func pgxCopy(ctx context.Context, driverConn any, table string, columns []string, rows *sqlsink.CopyRows) (int64, error) {
+	return driverConn.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, rows)
+}
+
+// driverConn is the pgx connection under database/sql's.
+func driverConn(dc any) *pgx.Conn { return dc.(*stdlib.Conn).Conn() }
+
+// TestMigrateRefusesNonUTF8MB4: a MySQL connection in a three-byte
+// character set would mangle emoji; Migrate says how to fix the DSN.
+func TestMigrateRefusesNonUTF8MB4(t *testing.T) {
+	testdb.MySQL(t) // skips without a DSN
+	dsn := os.Getenv(testdb.MySQLEnv)
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	db, err := sql.Open("mysql", dsn+sep+"charset=utf8")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	s, err := sqlsink.New(db, sqlsink.MySQL{}, sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(testdb.Name("cs")+"_"))
+	require.NoError(t, err)
+	_, err = s.Migrate(context.Background())
+	require.ErrorIs(t, err, sqlsink.ErrCharset)
+	require.ErrorContains(t, err, "charset=utf8mb4")
+	require.ErrorContains(t, err, "(it is utf8")
 }
