@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
@@ -51,6 +52,17 @@ func TestBulkCopy(t *testing.T) {
 		require.Equal(t, legs, res.Rows[sqlsink.TableLegs])
 		require.Equal(t, legs, countRows(t, db, s, sqlsink.TableLegs))
 		require.Equal(t, len(calls), countRows(t, db, s, sqlsink.TableJourneys))
+
+		// Again: the copy straight into the table meets existing keys and
+		// is rolled back; the rows go through the staging table.
+		before := dump(t, db, s)
+		copied = nil
+		_, err = s.Write(context.Background(), batch(1))
+		require.NoError(t, err)
+		require.Equal(t, []int{legs, legs}, copied, "a refused direct copy, then the staging copy")
+		if diff := cmp.Diff(before, dump(t, db, s)); diff != "" {
+			t.Errorf("writing the batch again changed the tables (-want +got):\n%s", diff)
+		}
 	})
 
 	failures := []struct {

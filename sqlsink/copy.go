@@ -34,6 +34,12 @@ type StagingDialect interface {
 	// UpsertFrom returns the statement upserting every row of staging
 	// into t.
 	UpsertFrom(t *Table, staging string) string
+	// Savepoint returns the statements that set a savepoint, roll back to
+	// it, and release it.
+	Savepoint(name string) (set, rollback, release string)
+	// IsDuplicateKey reports whether err is the database refusing a row
+	// whose key exists (PostgreSQL's unique_violation).
+	IsDuplicateKey(err error) bool
 }
 
 // WithBulkCopy makes the sink load tables of at least minRows rows in a
@@ -83,30 +89,52 @@ func (r *CopyRows) Err() error { return nil }
 func (r *CopyRows) Len() int { return len(r.vals) / r.ncol }
 
 // copyUpsert loads the deduplicated rows vals (ncol per row) of table t
-// through the sink's BulkCopier into a staging table, and upserts them
-// from there.
+// through the sink's BulkCopier. Rows whose keys are all new, the common
+// case of a large batch (a backfill), are copied straight into t under a
+// savepoint, as fast as a plain COPY. When a key exists, the database
+// refuses the copy; the savepoint is rolled back and the rows are copied
+// into a staging table and upserted from there.
 func (s *Sink) copyUpsert(ctx context.Context, w *writer, t *Table, vals []any, ncol int, keyIdx []int) error {
 	d := s.d.(StagingDialect)
 	staging := "starinsight_staging"
 	fail := func(err error) error {
 		return &WriteError{Table: t.Name, Row: 0, Key: printableKey(vals, ncol, keyIdx, 0), Err: err}
 	}
-	if _, err := w.tx.ExecContext(ctx, d.CreateStaging(t, staging)); err != nil {
-		return fail(fmt.Errorf("creating the staging table: %w", err))
-	}
 	cols := make([]string, len(t.Columns))
 	for i, c := range t.Columns {
 		cols[i] = c.Name
 	}
-	rows := &CopyRows{vals: vals, ncol: ncol}
-	err := w.conn.Raw(func(dc any) error {
-		n, err := s.copier(ctx, dc, staging, cols, rows)
-		if err == nil && n != int64(rows.Len()) {
-			err = fmt.Errorf("copied %d rows of %d", n, rows.Len())
+	copyInto := func(table string) error {
+		rows := &CopyRows{vals: vals, ncol: ncol}
+		return w.conn.Raw(func(dc any) error {
+			n, err := s.copier(ctx, dc, table, cols, rows)
+			if err == nil && n != int64(rows.Len()) {
+				err = fmt.Errorf("copied %d rows of %d", n, rows.Len())
+			}
+			return err
+		})
+	}
+	set, rollback, release := d.Savepoint("starinsight_copy")
+	if _, err := w.tx.ExecContext(ctx, set); err != nil {
+		return fail(fmt.Errorf("savepoint before the bulk copy: %w", err))
+	}
+	err := copyInto(t.Name)
+	if err == nil {
+		if _, err := w.tx.ExecContext(ctx, release); err != nil {
+			return fail(fmt.Errorf("releasing the savepoint after the bulk copy: %w", err))
 		}
-		return err
-	})
-	if err != nil {
+		return nil
+	}
+	if !d.IsDuplicateKey(err) {
+		return fail(fmt.Errorf("bulk copy: %w", err))
+	}
+	if _, err := w.tx.ExecContext(ctx, rollback); err != nil {
+		return fail(fmt.Errorf("rolling back the bulk copy that met an existing key: %w", err))
+	}
+	if _, err := w.tx.ExecContext(ctx, d.CreateStaging(t, staging)); err != nil {
+		return fail(fmt.Errorf("creating the staging table: %w", err))
+	}
+	if err := copyInto(staging); err != nil {
 		return fail(fmt.Errorf("bulk copy: %w", err))
 	}
 	if _, err := w.tx.ExecContext(ctx, d.UpsertFrom(t, staging)); err != nil {

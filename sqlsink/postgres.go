@@ -1,6 +1,7 @@
 package sqlsink
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +76,20 @@ func (d Postgres) UpsertFrom(t *Table, staging string) string {
 	b.WriteString(" FROM ")
 	b.WriteString(d.Quote(staging))
 	return upsertConflict(d, t, b.String(), "EXCLUDED.")
+}
+
+// Savepoint returns SAVEPOINT, ROLLBACK TO SAVEPOINT and RELEASE SAVEPOINT.
+func (d Postgres) Savepoint(name string) (set, rollback, release string) {
+	q := d.Quote(name)
+	return "SAVEPOINT " + q, "ROLLBACK TO SAVEPOINT " + q, "RELEASE SAVEPOINT " + q
+}
+
+// IsDuplicateKey reports whether err carries SQLSTATE 23505
+// (unique_violation), as pgx's and lib/pq's errors do through a
+// SQLState method.
+func (Postgres) IsDuplicateKey(err error) bool {
+	var se interface{ SQLState() string }
+	return errors.As(err, &se) && se.SQLState() == "23505"
 }
 
 // onConflict is the upsert of PostgreSQL and SQLite.
