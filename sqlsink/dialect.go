@@ -1,6 +1,8 @@
 package sqlsink
 
 import (
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +36,27 @@ type Table struct {
 	Columns []Column
 	Key     []string // column names, in Columns order
 	Comment string
+}
+
+// Index is a secondary index of a table: reports and the read-back API
+// filter by time.
+type Index struct {
+	Name    string // unique in the database; see IndexName
+	Columns []string
+}
+
+// IndexName returns the name of t's index on columns: the table's name
+// and the columns, or, where that would pass the 60 bytes every database
+// here accepts, a name made from a hash of it.
+func IndexName(t *Table, columns ...string) string {
+	name := "ix_" + t.Name + "_" + strings.Join(columns, "_")
+	if len(name) <= 60 {
+		return name
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	hashed := fmt.Sprintf("ix_%x_%s", h.Sum64(), strings.Join(columns, "_"))
+	return hashed[:min(60, len(hashed))]
 }
 
 // IsKey reports whether the named column is part of the key.
@@ -71,6 +94,13 @@ type Dialect interface {
 	// column, in order) and, for a key that exists, updates the other
 	// columns: ON CONFLICT, ON DUPLICATE KEY UPDATE or MERGE.
 	Upsert(t *Table, rows int) string
+	// CreateIndex returns the statement that creates index ix of t.
+	CreateIndex(t *Table, ix Index) string
+	// IndexExists returns a query, and its arguments, whose one row and
+	// column counts the indexes named ix.Name on t (0 or 1): Migrate
+	// skips an index that exists, so that a set-up cut short between an
+	// index and the version's record runs again cleanly.
+	IndexExists(t *Table, ix Index) (string, []any)
 	// BindTime returns the value to bind for an instant (in UTC).
 	BindTime(t time.Time) any
 	// BindText returns the value to bind for a text value: s itself, or s
@@ -169,3 +199,22 @@ func nonKey(t *Table) []Column {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// createIndex is CREATE INDEX name ON table (columns), with ifNotExists
+// where the database has it.
+func createIndex(d Dialect, t *Table, ix Index, ifNotExists bool) string {
+	var b strings.Builder
+	b.WriteString("CREATE INDEX ")
+	if ifNotExists {
+		b.WriteString("IF NOT EXISTS ")
+	}
+	b.WriteString(d.Quote(ix.Name) + " ON " + d.Quote(t.Name) + " (")
+	for i, c := range ix.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Quote(c))
+	}
+	b.WriteString(")")
+	return b.String()
+}

@@ -56,13 +56,17 @@
 //
 // # Speed: bulk copy
 //
-// The multi-row upsert writes about 35,000 legs/s into PostgreSQL, a fifth
+// The multi-row upsert writes about 40,000 legs/s into PostgreSQL, a fifth
 // of what COPY loads into the same table. With WithBulkCopy the sink loads
-// every large table of a batch with the caller's COPY into a temporary
-// staging table inside the write's transaction and upserts it from there in
-// one statement: about 55 % of plain COPY, with every guarantee above kept
-// (same rows, same errors, same transaction). The package imports no
-// driver, so the caller passes the copy; with pgx's stdlib:
+// every large table of a batch with the caller's COPY, inside the write's
+// transaction: straight into the table under a savepoint when every key
+// is new (a backfill: about 60 % of plain COPY, the rest is the sink's
+// own work on the rows), else, when the database refuses an existing key,
+// into a temporary staging table upserted from there in one statement
+// (about 25 % of plain COPY, still above the multi-row upsert). Every
+// guarantee above is kept: same rows, same errors, same transaction. The
+// package imports no driver, so the caller passes the copy; with pgx's
+// stdlib:
 //
 //	copier := func(ctx context.Context, driverConn any, table string, columns []string, rows *sqlsink.CopyRows) (int64, error) {
 //		return driverConn.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, rows)

@@ -9,6 +9,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,7 +75,19 @@ func goldenSQL(t *testing.T, d Dialect) map[string]string {
 			up.WriteString(statement(d.Upsert(tb, rows)))
 		}
 	}
-	files := map[string]string{"schema.sql": schema.String(), "upsert.sql": up.String()}
+	var ix strings.Builder
+	ix.WriteString(head + "-- The query Migrate runs before each CREATE INDEX, with its arguments.\n\n")
+	for _, m := range migrations {
+		if m.indexes == nil {
+			continue
+		}
+		for _, ti := range m.indexes("") {
+			q, args := d.IndexExists(ti.table, ti.index)
+			ix.WriteString("-- " + ti.index.Name + ": " + fmt.Sprint(args) + "\n")
+			ix.WriteString(statement(q))
+		}
+	}
+	files := map[string]string{"schema.sql": schema.String(), "upsert.sql": up.String(), "index_exists.sql": ix.String()}
 	if sd, ok := d.(StagingDialect); ok {
 		var st strings.Builder
 		st.WriteString(head + "-- With a BulkCopier: the staging table of every table, and the upsert from it.\n\n")

@@ -15,6 +15,18 @@ type migration struct {
 	version     int
 	description string
 	tables      func(prefix string) []*Table
+	indexes     func(prefix string) []tableIndex
+}
+
+// tableIndex is an index and its table.
+type tableIndex struct {
+	table *Table
+	index Index
+}
+
+// timeIndex is the index of t on one time column.
+func timeIndex(t *Table, column string) tableIndex {
+	return tableIndex{t, Index{Name: IndexName(t, column), Columns: []string{column}}}
 }
 
 var migrations = []migration{
@@ -26,6 +38,17 @@ var migrations = []migration{
 			userLoginSpec.table(p), memberLoginSpec.table(p),
 			liveUserSpec.table(p), liveQueueSpec.table(p),
 			checkpointSpec.table(p),
+		}
+	}, nil},
+	{2, "indexes on the time columns that reports, the read-back API and the retention helper filter by", func(string) []*Table { return nil }, func(p string) []tableIndex {
+		return []tableIndex{
+			timeIndex(legSpec.table(p), "start_time"),
+			timeIndex(journeySpec.table(p), "start_time"),
+			timeIndex(lostCallerSpec.table(p), "first_attempt"),
+			timeIndex(userLoginSpec.table(p), "at"),
+			timeIndex(memberLoginSpec.table(p), "at"),
+			timeIndex(liveUserSpec.table(p), "at"),
+			timeIndex(liveQueueSpec.table(p), "at"),
 		}
 	}},
 }
@@ -41,6 +64,11 @@ func (s *Sink) SchemaSQL() []string {
 	for _, m := range migrations {
 		for _, t := range m.tables(s.prefix) {
 			out = append(out, s.d.CreateTable(t))
+		}
+		if m.indexes != nil {
+			for _, ti := range m.indexes(s.prefix) {
+				out = append(out, s.d.CreateIndex(ti.table, ti.index))
+			}
 		}
 	}
 	return out
@@ -67,6 +95,13 @@ func (s *Sink) Migrate(ctx context.Context) (int, error) {
 		for _, t := range m.tables(s.prefix) {
 			if _, err := s.db.ExecContext(ctx, s.d.CreateTable(t)); err != nil {
 				return have, fmt.Errorf("sqlsink: migrate to version %d: table %s: %w", m.version, t.Name, err)
+			}
+		}
+		if m.indexes != nil {
+			for _, ti := range m.indexes(s.prefix) {
+				if err := s.createIndex(ctx, ti); err != nil {
+					return have, fmt.Errorf("sqlsink: migrate to version %d: %w", m.version, err)
+				}
 			}
 		}
 		tx, err := s.db.BeginTx(ctx, nil)
@@ -119,6 +154,22 @@ func (s *Sink) checkSession(ctx context.Context) error {
 	}
 	if cs != "utf8mb4" {
 		return fmt.Errorf("%w (it is %s): text of four bytes per character (emoji) would be refused or mangled; add charset=utf8mb4 to the DSN, or leave charset out (the driver's default)", ErrCharset, cs)
+	}
+	return nil
+}
+
+// createIndex creates an index unless it exists.
+func (s *Sink) createIndex(ctx context.Context, ti tableIndex) error {
+	q, args := s.d.IndexExists(ti.table, ti.index)
+	var n int
+	if err := s.db.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return fmt.Errorf("index %s on %s: looking it up: %w", ti.index.Name, ti.table.Name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, s.d.CreateIndex(ti.table, ti.index)); err != nil {
+		return fmt.Errorf("index %s on %s: %w", ti.index.Name, ti.table.Name, err)
 	}
 	return nil
 }

@@ -99,3 +99,12 @@ func (MySQL) BindText(s string, key bool) (any, error) { return mysqlText.bindTe
 func mysqlString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
 }
+
+// CreateIndex returns CREATE INDEX (MySQL 8 has no IF NOT EXISTS for
+// indexes; IndexExists stands in).
+func (d MySQL) CreateIndex(t *Table, ix Index) string { return createIndex(d, t, ix, false) }
+
+// IndexExists counts the index in information_schema.
+func (MySQL) IndexExists(t *Table, ix Index) (string, []any) {
+	return "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = ? AND index_name = ?", []any{t.Name, ix.Name}
+}

@@ -134,3 +134,11 @@ func upsertConflict(d Dialect, t *Table, source, excluded string) string {
 	}
 	return b.String()
 }
+
+// CreateIndex returns CREATE INDEX IF NOT EXISTS.
+func (d Postgres) CreateIndex(t *Table, ix Index) string { return createIndex(d, t, ix, true) }
+
+// IndexExists counts the index in the current schema.
+func (Postgres) IndexExists(t *Table, ix Index) (string, []any) {
+	return "SELECT COUNT(*) FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1 AND indexname = $2", []any{t.Name, ix.Name}
+}

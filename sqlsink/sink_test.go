@@ -171,12 +171,85 @@ func TestMigrateKeepsData(t *testing.T) {
 			require.Equal(t, sqlsink.SchemaVersion(), v)
 			require.Equal(t, before, countRows(t, db, s, sqlsink.TableLegs))
 			require.Equal(t, len(accounts), countRows(t, db, s, sqlsink.TableAccounts))
-			require.Equal(t, 1, countRows(t, db, s, sqlsink.TableSchemaVersion), "one row per applied version")
+			require.Equal(t, sqlsink.SchemaVersion(), countRows(t, db, s, sqlsink.TableSchemaVersion), "one row per applied version")
 			dv, err := again.DatabaseVersion(ctx)
 			require.NoError(t, err)
 			require.Equal(t, sqlsink.SchemaVersion(), dv)
 		})
 	}
+}
+
+// TestMigrateIndexes: version 2 adds the time indexes; a database at
+// version 1 is brought to 2 with its data; a set-up cut short after the
+// indexes and before the version's record runs again cleanly.
+func TestMigrateIndexes(t *testing.T) {
+	_, calls, _ := simDay(t)
+	for _, dbase := range databases {
+		t.Run(dbase.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, db := migrated(t, dbase)
+			_, err := s.Write(ctx, sqlsink.Batch{Calls: calls[:10]})
+			require.NoError(t, err)
+			d := dbase.d
+			legs := &sqlsink.Table{Name: s.TableName(sqlsink.TableLegs)}
+			ix := sqlsink.Index{Name: sqlsink.IndexName(legs, "start_time"), Columns: []string{"start_time"}}
+			exists := func() int {
+				q, args := d.IndexExists(legs, ix)
+				var n int
+				require.NoError(t, db.QueryRow(q, args...).Scan(&n))
+				return n
+			}
+			require.Equal(t, 1, exists())
+			for _, tc := range []struct{ table, col string }{
+				{sqlsink.TableJourneys, "start_time"}, {sqlsink.TableLostCallers, "first_attempt"}, {sqlsink.TableUserLoginStates, "at"},
+				{sqlsink.TableMemberLoginStates, "at"}, {sqlsink.TableLiveUsers, "at"}, {sqlsink.TableLiveQueues, "at"},
+			} {
+				tb := &sqlsink.Table{Name: s.TableName(tc.table)}
+				q, args := d.IndexExists(tb, sqlsink.Index{Name: sqlsink.IndexName(tb, tc.col)})
+				var n int
+				require.NoError(t, db.QueryRow(q, args...).Scan(&n))
+				require.Equal(t, 1, n, "index on %s.%s", tc.table, tc.col)
+			}
+
+			back := func() {
+				_, err := db.Exec("DELETE FROM "+d.Quote(s.TableName(sqlsink.TableSchemaVersion))+" WHERE "+d.Quote("version")+" = "+d.Placeholder(1), 2)
+				require.NoError(t, err)
+				v, err := s.DatabaseVersion(ctx)
+				require.NoError(t, err)
+				require.Equal(t, 1, v)
+			}
+			// Cut short: the indexes are there, the record is not.
+			back()
+			v, err := s.Migrate(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 2, v)
+
+			// A version-1 database: no index yet.
+			back()
+			drop := "DROP INDEX " + d.Quote(ix.Name)
+			if dbase.name == "mysql" {
+				drop += " ON " + d.Quote(legs.Name)
+			}
+			_, err = db.Exec(drop)
+			require.NoError(t, err)
+			require.Equal(t, 0, exists())
+			v, err = s.Migrate(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 2, v)
+			require.Equal(t, 1, exists())
+			require.Equal(t, legCount(calls[:10]), countRows(t, db, s, sqlsink.TableLegs))
+		})
+	}
+}
+
+func TestIndexName(t *testing.T) {
+	short := sqlsink.IndexName(&sqlsink.Table{Name: "pbx1_CDR_Summary"}, "start_time")
+	require.Equal(t, "ix_pbx1_CDR_Summary_start_time", short)
+	long := &sqlsink.Table{Name: strings.Repeat("p", 40) + "_CDR_Summary"}
+	a := sqlsink.IndexName(long, "start_time")
+	require.LessOrEqual(t, len(a), 60)
+	other := &sqlsink.Table{Name: strings.Repeat("q", 40) + "_CDR_Summary"}
+	require.NotEqual(t, a, sqlsink.IndexName(other, "start_time"), "long names stay distinct")
 }
 
 // pgxCopy is the BulkCopier for pgx's stdlib, as an integrator writes it.

@@ -54,3 +54,11 @@ const TimeLayout = "2006-01-02T15:04:05.000000000Z"
 
 // BindTime formats the instant as TimeLayout.
 func (SQLite) BindTime(t time.Time) any { return t.UTC().Format(TimeLayout) }
+
+// CreateIndex returns CREATE INDEX IF NOT EXISTS.
+func (d SQLite) CreateIndex(t *Table, ix Index) string { return createIndex(d, t, ix, true) }
+
+// IndexExists counts the index in sqlite_master.
+func (SQLite) IndexExists(t *Table, ix Index) (string, []any) {
+	return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND name = ?", []any{t.Name, ix.Name}
+}

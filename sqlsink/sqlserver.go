@@ -110,3 +110,11 @@ func (SQLServer) BindText(s string, key bool) (any, error) { return sqlServerTex
 // sqlServerString quotes a constant string literal (only for the quoted
 // table names in OBJECT_ID, which parses its argument as a name).
 func sqlServerString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// CreateIndex returns CREATE INDEX.
+func (d SQLServer) CreateIndex(t *Table, ix Index) string { return createIndex(d, t, ix, false) }
+
+// IndexExists counts the index in sys.indexes.
+func (SQLServer) IndexExists(t *Table, ix Index) (string, []any) {
+	return "SELECT COUNT(*) FROM sys.indexes WHERE object_id = OBJECT_ID(QUOTENAME(@p1)) AND name = @p2", []any{t.Name, ix.Name}
+}

@@ -204,3 +204,17 @@ CREATE TABLE IF NOT EXISTS `export_checkpoints` (
   PRIMARY KEY (`name`, `site`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT='times in UTC';
 
+CREATE INDEX `ix_CDR_Summary_start_time` ON `CDR_Summary` (`start_time`);
+
+CREATE INDEX `ix_journeys_start_time` ON `journeys` (`start_time`);
+
+CREATE INDEX `ix_lost_callers_first_attempt` ON `lost_callers` (`first_attempt`);
+
+CREATE INDEX `ix_user_login_states_at` ON `user_login_states` (`at`);
+
+CREATE INDEX `ix_member_login_states_at` ON `member_login_states` (`at`);
+
+CREATE INDEX `ix_live_users_at` ON `live_users` (`at`);
+
+CREATE INDEX `ix_live_queues_at` ON `live_queues` (`at`);
+

@@ -204,3 +204,17 @@ CREATE TABLE IF NOT EXISTS "export_checkpoints" (
   PRIMARY KEY ("name", "site")
 );
 
+CREATE INDEX IF NOT EXISTS "ix_CDR_Summary_start_time" ON "CDR_Summary" ("start_time");
+
+CREATE INDEX IF NOT EXISTS "ix_journeys_start_time" ON "journeys" ("start_time");
+
+CREATE INDEX IF NOT EXISTS "ix_lost_callers_first_attempt" ON "lost_callers" ("first_attempt");
+
+CREATE INDEX IF NOT EXISTS "ix_user_login_states_at" ON "user_login_states" ("at");
+
+CREATE INDEX IF NOT EXISTS "ix_member_login_states_at" ON "member_login_states" ("at");
+
+CREATE INDEX IF NOT EXISTS "ix_live_users_at" ON "live_users" ("at");
+
+CREATE INDEX IF NOT EXISTS "ix_live_queues_at" ON "live_queues" ("at");
+
