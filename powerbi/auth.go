@@ -3,6 +3,7 @@ package powerbi
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // TokenSource gives the bearer token for the next request. It is the one
@@ -85,7 +86,12 @@ func (e *AuthError) Error() string {
 	}
 	msg += ")"
 	if e.Hint != "" {
-		msg += ": " + e.Hint
+		hint := e.Hint
+		if e.Err != nil {
+			// Hints are sentences: no period before ": <err>".
+			hint = strings.TrimSuffix(hint, ".")
+		}
+		msg += ": " + hint
 	}
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()

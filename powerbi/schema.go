@@ -238,15 +238,6 @@ func (r EncodeReport) Total() int {
 	return n
 }
 
-func (r *EncodeReport) add(o EncodeReport) {
-	for k, v := range o.Truncated {
-		if r.Truncated == nil {
-			r.Truncated = map[string]int{}
-		}
-		r.Truncated[k] += v
-	}
-}
-
 // Encode encodes rows for PostRows, checking every value: strings longer
 // than MaxStringLength are cut, marked with TruncationMark and counted;
 // a NaN or infinite Double, or a whole number beyond Power BI's range,
