@@ -49,7 +49,7 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 // leakDay simulates a day with call ids that embed the caller's number
 // and name, interprets it, and builds live snapshots naming agents and
 // callers.
-func leakDay(t *testing.T) ([]cdr.Account, []callflow.Call, []live.UserState, []live.QueueState, *pseudotest.Corpus) {
+func leakDay(t testing.TB) ([]cdr.Account, []callflow.Call, []live.UserState, []live.QueueState, *pseudotest.Corpus) {
 	t.Helper()
 	cfg := sim.Config{Seed: 11, Days: 1}
 	var entries []cdr.Entry

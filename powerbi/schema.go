@@ -262,7 +262,7 @@ func (s *Schema[T]) Encode(rows []T) (EncodedRows, EncodeReport, error) {
 				}
 				fv = fv.Elem()
 			}
-			if f.kind == Datetime && fv.Interface().(time.Time).IsZero() {
+			if f.kind == Datetime && timeOf(fv).IsZero() {
 				continue // null: absent
 			}
 			if !first {
@@ -313,13 +313,17 @@ func appendValue(b []byte, f schemaField, v reflect.Value, rep *EncodeReport) ([
 		}
 		return strconv.AppendFloat(b, x, 'g', -1, 64), nil
 	case Datetime:
-		t := v.Interface().(time.Time)
+		t := timeOf(v)
 		b = append(b, '"')
 		b = t.UTC().AppendFormat(b, DatetimeLayout)
 		return append(b, '"'), nil
 	}
 	return b, fmt.Errorf("unknown column type %s", f.kind)
 }
+
+// timeOf returns the time.Time v holds; v is addressable (a field of a
+// row reached through a pointer), so this does not allocate.
+func timeOf(v reflect.Value) time.Time { return *v.Addr().Interface().(*time.Time) }
 
 // truncate cuts s to MaxStringLength UTF-16 code units, the mark
 // included, on a character boundary.
