@@ -16,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/starinsight/starinsight/live"
 	"github.com/starinsight/starinsight/powerbi/powerbitest"
 	"github.com/starinsight/starinsight/pseudo"
 )
@@ -208,4 +209,37 @@ func TestNewUploaderNeedsPseudonymiser(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoPseudonymiser)
 	_, err = NewUploader(c, "", "", WithPseudonymiser(pseudo.Clear()))
 	require.ErrorContains(t, err, "empty dataset id")
+}
+
+// TestDeleteLive: the live tables are emptied, a throttled delete waits
+// out its Retry-After, and the quota's row counts start again from zero.
+func TestDeleteLive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		svc := powerbitest.New(powerbitest.WithTokens(uploadToken))
+		c, err := NewClient(StaticToken(uploadToken), WithHTTPClient(svc.Client()))
+		require.NoError(t, err)
+		lv, err := NewLive()
+		require.NoError(t, err)
+		def, err := lv.Definition("live")
+		require.NoError(t, err)
+		p, err := c.Provision(ctx, "", def, RetentionFIFO)
+		require.NoError(t, err)
+		u, err := NewUploader(c, "", p.Dataset.ID, WithPseudonymiser(pseudo.Clear()))
+		require.NoError(t, err)
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		res, err := u.Live(ctx, []live.UserState{{At: at, AccountID: 1, Name: "Ann"}, {At: at, AccountID: 2}}, []live.QueueState{{At: at, AccountID: 9, WaitingCalls: 3}})
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{TableLiveUsers: 2, TableLiveQueues: 1}, res.Rows)
+		require.Len(t, svc.Rows("", p.Dataset.ID, TableLiveUsers), 2)
+		require.Equal(t, int64(2), u.Quota().TableRows(TableLiveUsers))
+
+		svc.Inject(powerbitest.Fault{Op: "DeleteRows", Times: 1, Status: http.StatusTooManyRequests, RetryAfter: 45 * time.Second})
+		start := time.Now()
+		require.NoError(t, u.DeleteLive(ctx))
+		require.Equal(t, 45*time.Second, time.Since(start), "waited out the Retry-After")
+		require.Empty(t, svc.Rows("", p.Dataset.ID, TableLiveUsers))
+		require.Empty(t, svc.Rows("", p.Dataset.ID, TableLiveQueues))
+		require.Zero(t, u.Quota().TableRows(TableLiveUsers))
+	})
 }
