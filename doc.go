@@ -36,7 +36,13 @@
 //     database (PostgreSQL, MySQL/MariaDB, SQL Server, SQLite): the Power BI
 //     model's tables, add-only migrations, idempotent batched upserts whose
 //     checkpoint commits with them.
-//   - powerbi: Power BI delivery (planned; see the issues).
+//   - [github.com/starinsight/starinsight/powerbi]: Power BI push
+//     datasets: a REST client for every national cloud with typed errors,
+//     schemas derived from Go types, idempotent provisioning, a quota
+//     scheduler that keeps every push limit, and an Uploader that waits out
+//     429s and loses no row; [github.com/starinsight/starinsight/powerbi/msalauth]
+//     signs in with MSAL Go, and [github.com/starinsight/starinsight/powerbi/powerbitest]
+//     is a fake Power BI service for tests.
 //   - examples/quickstart: the main job on embedded sample data.
 //
 // # A first program
