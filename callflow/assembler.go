@@ -194,12 +194,21 @@ func (a *Assembler) dataClock(t time.Time) time.Time {
 }
 
 func hasRow(rows []cdr.Entry, e *cdr.Entry) bool {
+	want := inUTC(*e)
 	for i := range rows {
-		if rows[i] == *e {
+		if inUTC(rows[i]) == want {
 			return true
 		}
 	}
 	return false
+}
+
+// inUTC returns e with its times in UTC, so that == compares instants: a
+// row read again, or restored from an AssemblerState, may carry another
+// *time.Location for the same instant.
+func inUTC(e cdr.Entry) cdr.Entry {
+	e.StartTime, e.RingingTime, e.LinkTime, e.CallResultTime = e.StartTime.UTC(), e.RingingTime.UTC(), e.LinkTime.UTC(), e.CallResultTime.UTC()
+	return e
 }
 
 // callKey is the key of the call a row belongs to: the site and the callid

@@ -283,12 +283,12 @@ func (in *Interpreter) prepare(entries []cdr.Entry, sc *scratch) ([]row, Flag) {
 	rows := sc.rows[:0]
 	for i, e := range es {
 		if i > 0 && e.ID != 0 && e.ID == es[i-1].ID {
-			if compareEntries(e, es[i-1]) != 0 || *e != *es[i-1] {
+			if compareEntries(e, es[i-1]) != 0 || inUTC(*e) != inUTC(*es[i-1]) {
 				flags |= FlagDuplicateEntry
 			}
 			continue
 		}
-		if i > 0 && e.ID == 0 && *e == *es[i-1] {
+		if i > 0 && e.ID == 0 && inUTC(*e) == inUTC(*es[i-1]) {
 			continue
 		}
 		rows = append(rows, newRow(e))
@@ -1041,7 +1041,7 @@ func compareEntries(a, b *cdr.Entry) int {
 		cmp.Compare(a.CallLegUUID, b.CallLegUUID),
 		// Every other field, so that which of two conflicting copies
 		// is kept never depends on input order.
-		strings.Compare(fmt.Sprintf("%+v", *a), fmt.Sprintf("%+v", *b)),
+		strings.Compare(fmt.Sprintf("%+v", inUTC(*a)), fmt.Sprintf("%+v", inUTC(*b))),
 	)
 }
 
