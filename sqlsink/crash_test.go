@@ -147,6 +147,8 @@ func buildCrashWorkload(tb testing.TB, db string) *crashWorkload {
 		b := sqlsink.Batch{
 			Calls:      part,
 			Checkpoint: &sqlsink.Checkpoint{Name: crashCheckpointName, Cursor: lastRow(&part[len(part)-1])},
+			PipelineState: &sqlsink.PipelineState{Name: crashCheckpointName, Cursor: lastRow(&part[len(part)-1]),
+				State: fmt.Sprintf(`{"batch":%d}`, len(w.batches)), UpdatedAt: time.Unix(0, 0)},
 		}
 		if i%10 == 0 {
 			b.Accounts = accounts // a directory refresh now and then: the same keys again

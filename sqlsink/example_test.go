@@ -68,7 +68,7 @@ func Example() {
 	}
 	fmt.Println("resume after entry", cp.Cursor)
 	// Output:
-	// schema version 2
+	// schema version 3
 	// CDR_Summary 1
 	// journeys 1
 	// Group_Call_Account 1

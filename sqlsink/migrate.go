@@ -51,6 +51,9 @@ var migrations = []migration{
 			timeIndex(liveQueueSpec.table(p), "at"),
 		}
 	}},
+	{3, "pipeline_states: the cursor and call-assembler state of each pipeline and site", func(p string) []*Table {
+		return []*Table{pipelineStateSpec.table(p)}
+	}, nil},
 }
 
 // SchemaVersion is the version Migrate brings a database to.

@@ -32,6 +32,7 @@ const (
 	TableLiveQueues        = "live_queues"
 	TableCheckpoints       = "export_checkpoints"
 	TableSchemaVersion     = "starinsight_schema"
+	TablePipelineStates    = "pipeline_states"
 )
 
 // field is one column and how to get its value from a record.
@@ -387,5 +388,19 @@ var schemaVersionSpec = spec[schemaVersionRow]{
 		integer("version", func(r *schemaVersionRow) int64 { return int64(r.version) }),
 		instant("applied_at", func(r *schemaVersionRow) time.Time { return r.appliedAt }),
 		text("description", func(r *schemaVersionRow) string { return r.description }),
+	},
+}
+
+// pipelineStateSpec is where pipelines keep their cursor and assembler
+// state, one row per pipeline and site.
+var pipelineStateSpec = spec[PipelineState]{
+	name: TablePipelineStates, key: []string{"name", "site"},
+	comment: "pipeline cursors and call-assembler states; times in UTC",
+	fields: []field[PipelineState]{
+		text("name", func(p *PipelineState) string { return p.Name }),
+		text("site", func(p *PipelineState) string { return p.Site }),
+		integer("cursor", func(p *PipelineState) int64 { return p.Cursor }),
+		text("state", func(p *PipelineState) string { return p.State }),
+		instant("updated_at", func(p *PipelineState) time.Time { return p.UpdatedAt }),
 	},
 }

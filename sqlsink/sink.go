@@ -114,6 +114,8 @@ type Batch struct {
 	// crash, the database holds either the batch and its checkpoint or
 	// neither.
 	Checkpoint *Checkpoint
+	// PipelineState, if set, is written in the same transaction too.
+	PipelineState *PipelineState
 }
 
 // Result counts what a Write stored: rows sent per table (rows that
@@ -190,6 +192,13 @@ func (s *Sink) Write(ctx context.Context, b Batch) (Result, error) {
 			cp.UpdatedAt = s.now()
 		}
 		steps = append(steps, func() error { return upsert(ctx, s, w, &checkpointSpec, []Checkpoint{cp}, res) })
+	}
+	if b.PipelineState != nil {
+		ps := *b.PipelineState
+		if ps.UpdatedAt.IsZero() {
+			ps.UpdatedAt = s.now()
+		}
+		steps = append(steps, func() error { return upsert(ctx, s, w, &pipelineStateSpec, []PipelineState{ps}, res) })
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {

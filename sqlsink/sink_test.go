@@ -41,7 +41,7 @@ func simDay(t testing.TB) ([]cdr.Account, []callflow.Call, []cdr.Entry) {
 var allTables = []string{
 	sqlsink.TableLegs, sqlsink.TableJourneys, sqlsink.TableAccounts, sqlsink.TableGroupCallAccount, sqlsink.TableUserCallAccount,
 	sqlsink.TableLostCallers, sqlsink.TableLostAttempts, sqlsink.TableUserLoginStates, sqlsink.TableMemberLoginStates,
-	sqlsink.TableLiveUsers, sqlsink.TableLiveQueues, sqlsink.TableCheckpoints, sqlsink.TableSchemaVersion,
+	sqlsink.TableLiveUsers, sqlsink.TableLiveQueues, sqlsink.TableCheckpoints, sqlsink.TableSchemaVersion, sqlsink.TablePipelineStates,
 }
 
 // database is one of the databases the tests run against.
@@ -180,7 +180,7 @@ func TestMigrateKeepsData(t *testing.T) {
 }
 
 // TestMigrateIndexes: version 2 adds the time indexes; a database at
-// version 1 is brought to 2 with its data; a set-up cut short after the
+// version 1 is brought up to date with its data; a set-up cut short after the
 // indexes and before the version's record runs again cleanly.
 func TestMigrateIndexes(t *testing.T) {
 	_, calls, _ := simDay(t)
@@ -212,7 +212,7 @@ func TestMigrateIndexes(t *testing.T) {
 			}
 
 			back := func() {
-				_, err := db.Exec("DELETE FROM "+d.Quote(s.TableName(sqlsink.TableSchemaVersion))+" WHERE "+d.Quote("version")+" = "+d.Placeholder(1), 2)
+				_, err := db.Exec("DELETE FROM "+d.Quote(s.TableName(sqlsink.TableSchemaVersion))+" WHERE "+d.Quote("version")+" >= "+d.Placeholder(1), 2)
 				require.NoError(t, err)
 				v, err := s.DatabaseVersion(ctx)
 				require.NoError(t, err)
@@ -222,7 +222,7 @@ func TestMigrateIndexes(t *testing.T) {
 			back()
 			v, err := s.Migrate(ctx)
 			require.NoError(t, err)
-			require.Equal(t, 2, v)
+			require.Equal(t, sqlsink.SchemaVersion(), v)
 
 			// A version-1 database: no index yet.
 			back()
@@ -235,7 +235,7 @@ func TestMigrateIndexes(t *testing.T) {
 			require.Equal(t, 0, exists())
 			v, err = s.Migrate(ctx)
 			require.NoError(t, err)
-			require.Equal(t, 2, v)
+			require.Equal(t, sqlsink.SchemaVersion(), v)
 			require.Equal(t, 1, exists())
 			require.Equal(t, legCount(calls[:10]), countRows(t, db, s, sqlsink.TableLegs))
 		})

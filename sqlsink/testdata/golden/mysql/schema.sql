@@ -218,3 +218,12 @@ CREATE INDEX `ix_live_users_at` ON `live_users` (`at`);
 
 CREATE INDEX `ix_live_queues_at` ON `live_queues` (`at`);
 
+CREATE TABLE IF NOT EXISTS `pipeline_states` (
+  `name` VARCHAR(255) NOT NULL,
+  `site` VARCHAR(255) NOT NULL,
+  `cursor` BIGINT NOT NULL,
+  `state` LONGTEXT NOT NULL,
+  `updated_at` DATETIME(6) NOT NULL,
+  PRIMARY KEY (`name`, `site`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin COMMENT='pipeline cursors and call-assembler states; times in UTC';
+

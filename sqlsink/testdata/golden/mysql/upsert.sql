@@ -81,3 +81,9 @@ INSERT INTO `export_checkpoints` (`name`, `site`, `cursor`, `updated_at`) VALUES
 -- export_checkpoints, 3 row(s)
 INSERT INTO `export_checkpoints` (`name`, `site`, `cursor`, `updated_at`) VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?) ON DUPLICATE KEY UPDATE `cursor` = VALUES(`cursor`), `updated_at` = VALUES(`updated_at`);
 
+-- pipeline_states, 1 row(s)
+INSERT INTO `pipeline_states` (`name`, `site`, `cursor`, `state`, `updated_at`) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `cursor` = VALUES(`cursor`), `state` = VALUES(`state`), `updated_at` = VALUES(`updated_at`);
+
+-- pipeline_states, 3 row(s)
+INSERT INTO `pipeline_states` (`name`, `site`, `cursor`, `state`, `updated_at`) VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `cursor` = VALUES(`cursor`), `state` = VALUES(`state`), `updated_at` = VALUES(`updated_at`);
+

@@ -218,3 +218,12 @@ CREATE INDEX IF NOT EXISTS "ix_live_users_at" ON "live_users" ("at");
 
 CREATE INDEX IF NOT EXISTS "ix_live_queues_at" ON "live_queues" ("at");
 
+CREATE TABLE IF NOT EXISTS "pipeline_states" (
+  "name" text NOT NULL,
+  "site" text NOT NULL,
+  "cursor" bigint NOT NULL,
+  "state" text NOT NULL,
+  "updated_at" timestamptz NOT NULL,
+  PRIMARY KEY ("name", "site")
+);
+

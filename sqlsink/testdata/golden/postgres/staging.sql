@@ -68,3 +68,8 @@ CREATE TEMPORARY TABLE "starinsight_staging" (LIKE "export_checkpoints") ON COMM
 
 INSERT INTO "export_checkpoints" ("name", "site", "cursor", "updated_at") SELECT "name", "site", "cursor", "updated_at" FROM "starinsight_staging" ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = EXCLUDED."cursor", "updated_at" = EXCLUDED."updated_at";
 
+-- pipeline_states
+CREATE TEMPORARY TABLE "starinsight_staging" (LIKE "pipeline_states") ON COMMIT DROP;
+
+INSERT INTO "pipeline_states" ("name", "site", "cursor", "state", "updated_at") SELECT "name", "site", "cursor", "state", "updated_at" FROM "starinsight_staging" ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = EXCLUDED."cursor", "state" = EXCLUDED."state", "updated_at" = EXCLUDED."updated_at";
+

@@ -81,3 +81,9 @@ INSERT INTO "export_checkpoints" ("name", "site", "cursor", "updated_at") VALUES
 -- export_checkpoints, 3 row(s)
 INSERT INTO "export_checkpoints" ("name", "site", "cursor", "updated_at") VALUES ($1, $2, $3, $4), ($5, $6, $7, $8), ($9, $10, $11, $12) ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = EXCLUDED."cursor", "updated_at" = EXCLUDED."updated_at";
 
+-- pipeline_states, 1 row(s)
+INSERT INTO "pipeline_states" ("name", "site", "cursor", "state", "updated_at") VALUES ($1, $2, $3, $4, $5) ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = EXCLUDED."cursor", "state" = EXCLUDED."state", "updated_at" = EXCLUDED."updated_at";
+
+-- pipeline_states, 3 row(s)
+INSERT INTO "pipeline_states" ("name", "site", "cursor", "state", "updated_at") VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10), ($11, $12, $13, $14, $15) ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = EXCLUDED."cursor", "state" = EXCLUDED."state", "updated_at" = EXCLUDED."updated_at";
+

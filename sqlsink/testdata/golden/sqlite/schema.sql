@@ -218,3 +218,12 @@ CREATE INDEX IF NOT EXISTS "ix_live_users_at" ON "live_users" ("at");
 
 CREATE INDEX IF NOT EXISTS "ix_live_queues_at" ON "live_queues" ("at");
 
+CREATE TABLE IF NOT EXISTS "pipeline_states" (
+  "name" TEXT NOT NULL,
+  "site" TEXT NOT NULL,
+  "cursor" INTEGER NOT NULL,
+  "state" TEXT NOT NULL,
+  "updated_at" TEXT NOT NULL,
+  PRIMARY KEY ("name", "site")
+);
+

@@ -81,3 +81,9 @@ INSERT INTO "export_checkpoints" ("name", "site", "cursor", "updated_at") VALUES
 -- export_checkpoints, 3 row(s)
 INSERT INTO "export_checkpoints" ("name", "site", "cursor", "updated_at") VALUES (?, ?, ?, ?), (?, ?, ?, ?), (?, ?, ?, ?) ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = excluded."cursor", "updated_at" = excluded."updated_at";
 
+-- pipeline_states, 1 row(s)
+INSERT INTO "pipeline_states" ("name", "site", "cursor", "state", "updated_at") VALUES (?, ?, ?, ?, ?) ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = excluded."cursor", "state" = excluded."state", "updated_at" = excluded."updated_at";
+
+-- pipeline_states, 3 row(s)
+INSERT INTO "pipeline_states" ("name", "site", "cursor", "state", "updated_at") VALUES (?, ?, ?, ?, ?), (?, ?, ?, ?, ?), (?, ?, ?, ?, ?) ON CONFLICT ("name", "site") DO UPDATE SET "cursor" = excluded."cursor", "state" = excluded."state", "updated_at" = excluded."updated_at";
+

@@ -231,3 +231,13 @@ CREATE INDEX [ix_live_users_at] ON [live_users] ([at]);
 
 CREATE INDEX [ix_live_queues_at] ON [live_queues] ([at]);
 
+IF OBJECT_ID(N'[pipeline_states]', N'U') IS NULL
+CREATE TABLE [pipeline_states] (
+  [name] NVARCHAR(200) COLLATE Latin1_General_100_BIN2 NOT NULL,
+  [site] NVARCHAR(200) COLLATE Latin1_General_100_BIN2 NOT NULL,
+  [cursor] BIGINT NOT NULL,
+  [state] NVARCHAR(MAX) NOT NULL,
+  [updated_at] DATETIMEOFFSET(6) NOT NULL,
+  PRIMARY KEY ([name], [site])
+);
+

@@ -81,3 +81,9 @@ MERGE INTO [export_checkpoints] WITH (HOLDLOCK) AS [t] USING (VALUES (@p1, @p2, 
 -- export_checkpoints, 3 row(s)
 MERGE INTO [export_checkpoints] WITH (HOLDLOCK) AS [t] USING (VALUES (@p1, @p2, @p3, @p4), (@p5, @p6, @p7, @p8), (@p9, @p10, @p11, @p12)) AS [s] ([name], [site], [cursor], [updated_at]) ON [t].[name] = [s].[name] AND [t].[site] = [s].[site] WHEN MATCHED THEN UPDATE SET [t].[cursor] = [s].[cursor], [t].[updated_at] = [s].[updated_at] WHEN NOT MATCHED THEN INSERT ([name], [site], [cursor], [updated_at]) VALUES ([s].[name], [s].[site], [s].[cursor], [s].[updated_at]);
 
+-- pipeline_states, 1 row(s)
+MERGE INTO [pipeline_states] WITH (HOLDLOCK) AS [t] USING (VALUES (@p1, @p2, @p3, @p4, @p5)) AS [s] ([name], [site], [cursor], [state], [updated_at]) ON [t].[name] = [s].[name] AND [t].[site] = [s].[site] WHEN MATCHED THEN UPDATE SET [t].[cursor] = [s].[cursor], [t].[state] = [s].[state], [t].[updated_at] = [s].[updated_at] WHEN NOT MATCHED THEN INSERT ([name], [site], [cursor], [state], [updated_at]) VALUES ([s].[name], [s].[site], [s].[cursor], [s].[state], [s].[updated_at]);
+
+-- pipeline_states, 3 row(s)
+MERGE INTO [pipeline_states] WITH (HOLDLOCK) AS [t] USING (VALUES (@p1, @p2, @p3, @p4, @p5), (@p6, @p7, @p8, @p9, @p10), (@p11, @p12, @p13, @p14, @p15)) AS [s] ([name], [site], [cursor], [state], [updated_at]) ON [t].[name] = [s].[name] AND [t].[site] = [s].[site] WHEN MATCHED THEN UPDATE SET [t].[cursor] = [s].[cursor], [t].[state] = [s].[state], [t].[updated_at] = [s].[updated_at] WHEN NOT MATCHED THEN INSERT ([name], [site], [cursor], [state], [updated_at]) VALUES ([s].[name], [s].[site], [s].[cursor], [s].[state], [s].[updated_at]);
+
