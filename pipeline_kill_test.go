@@ -1,0 +1,237 @@
+package starinsight_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/starinsight/starinsight"
+	"github.com/starinsight/starinsight/callflow"
+	"github.com/starinsight/starinsight/cdr"
+	"github.com/starinsight/starinsight/internal/testdb"
+	"github.com/starinsight/starinsight/pseudo"
+	"github.com/starinsight/starinsight/sqlsink"
+)
+
+var killSeed = flag.Uint64("kill.seed", 0, "seed of TestPipelineKill's kill delays (0: from the clock)")
+
+// killChildEnv carries the child's spec (JSON) to the re-executed test
+// binary.
+const killChildEnv = "STARINSIGHT_PIPELINE_KILL_CHILD"
+
+type killSpec struct {
+	Dir        string // the CSV exports
+	DB         string // "sqlite" or "postgres"
+	SQLitePath string
+	Prefix     string
+	Chunk      int
+}
+
+// killTables are the tables a pipeline fills.
+var killTables = []string{sqlsink.TableLegs, sqlsink.TableJourneys, sqlsink.TablePipelineStates}
+
+var killAssembler = starinsight.WithAssembler(callflow.WithGrace(20*time.Minute), callflow.WithRetention(time.Hour))
+
+func killAccounts(t testing.TB, dir string) []cdr.Account {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "accounts.json"))
+	require.NoError(t, err)
+	var accounts []cdr.Account
+	require.NoError(t, json.Unmarshal(b, &accounts))
+	return accounts
+}
+
+func openKillDB(t testing.TB, spec killSpec) (*sql.DB, sqlsink.Dialect) {
+	t.Helper()
+	if spec.DB == "sqlite" {
+		db, err := sql.Open("sqlite", "file:"+filepath.ToSlash(spec.SQLitePath)+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		return db, sqlsink.SQLite{}
+	}
+	return testdb.Postgres(t), sqlsink.Postgres{}
+}
+
+// runKillPipeline runs the pipeline of spec to the end.
+func runKillPipeline(t testing.TB, spec killSpec) (*sqlsink.Sink, *sql.DB) {
+	t.Helper()
+	db, d := openKillDB(t, spec)
+	s, err := sqlsink.New(db, d, sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(spec.Prefix),
+		sqlsink.WithClock(func() time.Time { return fixedNow }))
+	require.NoError(t, err)
+	_, err = s.Migrate(context.Background())
+	require.NoError(t, err)
+	sink, err := starinsight.NewSQLSink(s, "cdr")
+	require.NoError(t, err)
+	src, err := starinsight.NewFolderSource(spec.Dir, "pbx1")
+	require.NoError(t, err)
+	pl := newPipeline(t, src, killAccounts(t, spec.Dir), sink, pseudo.Clear(), spec.Chunk, killAssembler)
+	require.NoError(t, pl.Sync(context.Background()))
+	return s, db
+}
+
+// TestPipelineKillChild is the process TestPipelineKill kills; it runs
+// only when re-executed by it.
+func TestPipelineKillChild(t *testing.T) {
+	raw := os.Getenv(killChildEnv)
+	if raw == "" {
+		t.Skip("run by TestPipelineKill")
+	}
+	var spec killSpec
+	require.NoError(t, json.Unmarshal([]byte(raw), &spec))
+	runKillPipeline(t, spec)
+}
+
+// TestPipelineKill kills a pipeline process (SIGKILL) at random moments
+// while it backfills a simulated export into a database, restarts it
+// each time, and requires the tables to equal those of an uninterrupted
+// run: at least 50 kills on PostgreSQL and 25 on SQLite.
+func TestPipelineKill(t *testing.T) {
+	if os.Getenv(killChildEnv) != "" {
+		t.Skip("in the child")
+	}
+	seed := *killSeed
+	if seed == 0 {
+		seed = uint64(time.Now().UnixNano())
+	}
+	t.Logf("kill delays from seed %d (rerun with -kill.seed=%d)", seed, seed)
+	dir := t.TempDir()
+	_, accounts := simExport(t, dir, 8, 2, 300)
+	b, err := json.Marshal(accounts)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts.json"), b, 0o644))
+
+	for i, tc := range []struct {
+		db    string
+		kills int
+	}{{"postgres", 50}, {"sqlite", 25}} {
+		t.Run(tc.db, func(t *testing.T) {
+			if tc.db == "postgres" {
+				testdb.Postgres(t) // skips without a DSN
+			}
+			rng := rand.New(rand.NewPCG(seed, uint64(i)))
+			base := killSpec{Dir: dir, DB: tc.db, Chunk: 40}
+			newSpec := func() killSpec {
+				spec := base
+				spec.Prefix = testdb.Name("kill") + "_"
+				spec.SQLitePath = filepath.Join(t.TempDir(), "kill.sqlite")
+				t.Cleanup(func() {
+					if tc.db == "postgres" {
+						db := testdb.Postgres(t)
+						for _, name := range append(killTables, sqlsink.TableAccounts, sqlsink.TableGroupCallAccount, sqlsink.TableUserCallAccount,
+							sqlsink.TableLostCallers, sqlsink.TableLostAttempts, sqlsink.TableUserLoginStates, sqlsink.TableMemberLoginStates,
+							sqlsink.TableLiveUsers, sqlsink.TableLiveQueues, sqlsink.TableCheckpoints, sqlsink.TableSchemaVersion) {
+							db.Exec("DROP TABLE IF EXISTS " + sqlsink.Postgres{}.Quote(spec.Prefix+name))
+						}
+					}
+				})
+				return spec
+			}
+			clean := newSpec()
+			cs, cdb := runKillPipeline(t, clean)
+			want := tableDump(t, cdb, cs, killTables...)
+			require.NotEmpty(t, want[sqlsink.TableLegs])
+
+			// Time one child run, to place the kills within it.
+			probe := newSpec()
+			start := time.Now()
+			require.NoError(t, runChild(t, probe, -1))
+			full := time.Since(start)
+			t.Logf("one uninterrupted child run: %v", full.Round(time.Millisecond))
+
+			kills, rounds := 0, 0
+			for kills < tc.kills {
+				rounds++
+				spec := newSpec()
+				for {
+					delay := time.Duration(rng.Int64N(int64(full)))
+					err := runChild(t, spec, delay)
+					if err == nil {
+						break
+					}
+					require.ErrorIs(t, err, errKilled)
+					kills++
+				}
+				s, db := openKillSink(t, spec)
+				got := tableDump(t, db, s, killTables...)
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Fatalf("round %d (%d kills so far): the tables differ from an uninterrupted run (-want +got):\n%s", rounds, kills, diff)
+				}
+			}
+			t.Logf("%d kills in %d rounds; every round's tables equal the uninterrupted run's", kills, rounds)
+		})
+	}
+}
+
+func openKillSink(t *testing.T, spec killSpec) (*sqlsink.Sink, *sql.DB) {
+	t.Helper()
+	db, d := openKillDB(t, spec)
+	s, err := sqlsink.New(db, d, sqlsink.WithPseudonymiser(pseudo.Clear()), sqlsink.WithTablePrefix(spec.Prefix))
+	require.NoError(t, err)
+	return s, db
+}
+
+var errKilled = fmt.Errorf("killed")
+
+// runChild runs the child until it ends, or kills it after delay (delay
+// < 0: never). It returns errKilled when it killed it.
+func runChild(t *testing.T, spec killSpec, delay time.Duration) error {
+	t.Helper()
+	raw, err := json.Marshal(spec)
+	require.NoError(t, err)
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestPipelineKillChild$", "-test.count", "1")
+	cmd.Env = append(os.Environ(), killChildEnv+"="+string(raw))
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	if delay >= 0 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("child failed: %v\n%s", err, out.String())
+			}
+			return nil
+		case <-time.After(delay):
+			_ = cmd.Process.Kill()
+			<-done
+			return errKilled
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("child failed: %v\n%s", err, out.String())
+	}
+	return nil
+}
+
+// lockedBuffer collects a child's output.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
