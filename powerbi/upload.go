@@ -333,13 +333,34 @@ func upload[T any](ctx context.Context, u *Uploader, s *Schema[T], rows []T) (Up
 
 // post sends one request's rows within the quota, waiting out throttles.
 func (u *Uploader) post(ctx context.Context, table string, rows EncodedRows, res *UploadResult) error {
+	return u.postHooked(ctx, table, rows, res, nil)
+}
+
+// sendHooks are called around each attempt: sending right before the
+// request goes, notApplied when it certainly added nothing (a 429, a
+// failure before sending).
+type sendHooks struct {
+	sending    func() error
+	notApplied func()
+}
+
+func (u *Uploader) postHooked(ctx context.Context, table string, rows EncodedRows, res *UploadResult, h *sendHooks) error {
 	failures := 0
 	for {
 		r, err := u.quota.Wait(ctx, table, rows.Len())
 		if err != nil {
 			return err
 		}
+		if h != nil && h.sending != nil {
+			if err := h.sending(); err != nil {
+				r.Cancel()
+				return err
+			}
+		}
 		_, err = u.c.PostRows(ctx, u.group, u.dataset, table, rows)
+		if err != nil && SafeToRetry(err) && h != nil && h.notApplied != nil {
+			h.notApplied()
+		}
 		if err == nil {
 			r.Done()
 			res.Rows[table] += rows.Len()
