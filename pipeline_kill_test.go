@@ -111,6 +111,7 @@ func TestPipelineKillChild(t *testing.T) {
 	if raw == "" {
 		t.Skip("run by TestPipelineKill")
 	}
+	fmt.Println(readyLine)
 	var spec killSpec
 	require.NoError(t, json.Unmarshal([]byte(raw), &spec))
 	if spec.PowerBI != "" {
@@ -134,7 +135,7 @@ func TestPipelineKill(t *testing.T) {
 	}
 	t.Logf("kill delays from seed %d (rerun with -kill.seed=%d)", seed, seed)
 	dir := t.TempDir()
-	_, accounts := simExport(t, dir, 8, 2, 300)
+	_, accounts := simExport(t, dir, 8, 1, 300)
 	b, err := json.Marshal(accounts)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts.json"), b, 0o644))
@@ -172,9 +173,8 @@ func TestPipelineKill(t *testing.T) {
 
 			// Time one child run, to place the kills within it.
 			probe := newSpec()
-			start := time.Now()
-			require.NoError(t, runChild(t, probe, -1))
-			full := time.Since(start)
+			full, err := runChild(t, probe, -1)
+			require.NoError(t, err)
 			t.Logf("one uninterrupted child run: %v", full.Round(time.Millisecond))
 
 			kills, rounds := 0, 0
@@ -183,7 +183,7 @@ func TestPipelineKill(t *testing.T) {
 				spec := newSpec()
 				for {
 					delay := time.Duration(rng.Int64N(int64(full)))
-					err := runChild(t, spec, delay)
+					_, err := runChild(t, spec, delay)
 					if err == nil {
 						break
 					}
@@ -211,48 +211,67 @@ func openKillSink(t *testing.T, spec killSpec) (*sqlsink.Sink, *sql.DB) {
 
 var errKilled = fmt.Errorf("killed")
 
-// runChild runs the child until it ends, or kills it after delay (delay
-// < 0: never). It returns errKilled when it killed it.
-func runChild(t *testing.T, spec killSpec, delay time.Duration) error {
+// readyLine is what a child prints once the process has started, so that
+// kills land in its work, not in the loading of the test binary.
+const readyLine = "STARINSIGHT-KILL-CHILD-READY"
+
+// runChild runs the child until it ends, or kills it delay after it is
+// ready (delay < 0: never). It returns the time from ready to the end,
+// and errKilled when it killed it.
+func runChild(t *testing.T, spec killSpec, delay time.Duration) (time.Duration, error) {
 	t.Helper()
 	raw, err := json.Marshal(spec)
 	require.NoError(t, err)
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestPipelineKillChild$", "-test.count", "1")
 	cmd.Env = append(os.Environ(), killChildEnv+"="+string(raw))
-	out := &lockedBuffer{}
+	out := &lockedBuffer{ready: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = out, out
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var ready time.Time
+	select {
+	case <-out.ready:
+		ready = time.Now()
+	case err := <-done:
+		t.Fatalf("child ended before it was ready: %v\n%s", err, out.String())
+	}
 	if delay >= 0 {
 		select {
 		case err := <-done:
 			if err != nil {
 				t.Fatalf("child failed: %v\n%s", err, out.String())
 			}
-			return nil
+			return time.Since(ready), nil
 		case <-time.After(delay):
 			_ = cmd.Process.Kill()
 			<-done
-			return errKilled
+			return time.Since(ready), errKilled
 		}
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("child failed: %v\n%s", err, out.String())
 	}
-	return nil
+	return time.Since(ready), nil
 }
 
 // lockedBuffer collects a child's output.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu    sync.Mutex
+	b     bytes.Buffer
+	ready chan struct{} // closed when readyLine was written
+	seen  bool
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.b.Write(p)
+	n, err := l.b.Write(p)
+	if !l.seen && bytes.Contains(l.b.Bytes(), []byte(readyLine)) {
+		l.seen = true
+		close(l.ready)
+	}
+	return n, err
 }
 
 func (l *lockedBuffer) String() string {
@@ -290,9 +309,8 @@ func TestPipelineKillPowerBI(t *testing.T) {
 		return srv, killSpec{Dir: dir, DB: "sqlite", SQLitePath: filepath.Join(t.TempDir(), "outbox.sqlite"), Chunk: 40, PowerBI: srv.BaseURL()}
 	}
 	srv, probe := round()
-	start := time.Now()
-	require.NoError(t, runChild(t, probe, -1))
-	full := time.Since(start)
+	full, err := runChild(t, probe, -1)
+	require.NoError(t, err)
 	ds, ok := srv.DatasetByName("", "STARFACE Insight")
 	require.True(t, ok)
 	require.Equal(t, want, fakeLegKeys(t, srv.Rows("", ds.ID, powerbi.TableLegs)), "an uninterrupted run posts every leg once")
@@ -303,7 +321,7 @@ func TestPipelineKillPowerBI(t *testing.T) {
 		rounds++
 		srv, spec := round()
 		for {
-			err := runChild(t, spec, time.Duration(rng.Int64N(int64(full))))
+			_, err := runChild(t, spec, time.Duration(rng.Int64N(int64(full))))
 			if err == nil {
 				break
 			}
