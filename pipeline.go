@@ -28,6 +28,14 @@ type Sink interface {
 	Deliver(ctx context.Context, site string, calls []callflow.Call, cursor int64, state []byte) error
 }
 
+// BackgroundSink is a Sink with work of its own while a pipeline runs
+// (powerbi.PipelineSink sends its outbox). Run runs Background for each
+// such sink, until its context ends.
+type BackgroundSink interface {
+	Sink
+	Background(ctx context.Context) error
+}
+
 // Site is one PBX: its call list and its accounts.
 type Site struct {
 	Source    Source
@@ -201,9 +209,10 @@ type laneState struct {
 // or an error no retry can fix (a state this version cannot read).
 func (p *Pipeline) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	errc := make(chan error, len(p.lanes))
+	errc := make(chan error, 2*len(p.lanes)) // a lane and a background job each
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	started := map[Sink]bool{}
 	for _, l := range p.lanes {
 		wg.Go(func() {
 			if err := l.run(ctx, false); err != nil && ctx.Err() == nil {
@@ -211,6 +220,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 				cancel()
 			}
 		})
+		if b, ok := l.target.Sink.(BackgroundSink); ok && !started[l.target.Sink] {
+			started[l.target.Sink] = true
+			wg.Go(func() {
+				if err := b.Background(ctx); err != nil && ctx.Err() == nil {
+					errc <- fmt.Errorf("starinsight: %s: %w", b.Name(), err)
+					cancel()
+				}
+			})
+		}
 	}
 	wg.Wait()
 	close(errc)

@@ -283,18 +283,78 @@ func (o *Outbox) upsertRow(ctx context.Context, tx *sql.Tx, t sqlsink.Table, val
 // adds only its new legs; changes to legs already posted reach only the
 // SQL sink.
 type PipelineSink struct {
-	u    *Uploader
-	ob   *Outbox
-	name string
+	u       *Uploader
+	ob      *Outbox
+	name    string
+	every   time.Duration
+	ceiling time.Duration
+	onError func(error)
+}
+
+// PipelineSinkOption configures a PipelineSink.
+type PipelineSinkOption func(*PipelineSink)
+
+// WithSendInterval sets how often Background sends the outbox (default
+// 30 s, the product's), and the longest it waits after failures (default
+// 1 h).
+func WithSendInterval(every, ceiling time.Duration) PipelineSinkOption {
+	return func(s *PipelineSink) { s.every, s.ceiling = every, ceiling }
+}
+
+// WithSendOnError calls f for every failed Send in Background.
+func WithSendOnError(f func(error)) PipelineSinkOption {
+	return func(s *PipelineSink) { s.onError = f }
 }
 
 // NewPipelineSink returns the sink of a pipeline named name into u's
 // dataset through ob.
-func NewPipelineSink(u *Uploader, ob *Outbox, name string) (*PipelineSink, error) {
+func NewPipelineSink(u *Uploader, ob *Outbox, name string, opts ...PipelineSinkOption) (*PipelineSink, error) {
 	if u == nil || ob == nil || name == "" {
 		return nil, errors.New("powerbi: NewPipelineSink: needs an Uploader, an Outbox and a name")
 	}
-	return &PipelineSink{u: u, ob: ob, name: name}, nil
+	s := &PipelineSink{u: u, ob: ob, name: name, every: 30 * time.Second, ceiling: time.Hour}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.every <= 0 || s.ceiling < s.every {
+		return nil, fmt.Errorf("powerbi: NewPipelineSink: send interval %v up to %v: positive, and the ceiling at least the interval", s.every, s.ceiling)
+	}
+	return s, nil
+}
+
+// Background sends the outbox until ctx ends: every send interval, and
+// after a failure (a sign-in that needs a person, the network, a 5xx)
+// after an interval that grows step by step up to the ceiling and shrinks
+// back once sends succeed again. Failures are reported through
+// WithSendOnError and the outbox's logger; nothing in the outbox is ever
+// dropped. A Pipeline runs it while it runs.
+func (s *PipelineSink) Background(ctx context.Context) error {
+	iv, err := NewInterval(s.every, s.ceiling)
+	if err != nil {
+		return err
+	}
+	for {
+		_, err := s.Send(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case err != nil:
+			s.ob.log.LogAttrs(ctx, slog.LevelWarn, "powerbi: sending the outbox failed; trying again later", slog.String("error", err.Error()))
+			if s.onError != nil {
+				s.onError(err)
+			}
+			iv.Throttled(0)
+		default:
+			iv.Succeeded()
+		}
+		t := time.NewTimer(iv.Next())
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // Name returns "powerbi:" and the name.

@@ -124,7 +124,7 @@ func run(ctx context.Context, w io.Writer, args []string, getenv func(string) st
 		return err
 	}
 	if !*once {
-		return pl.Run(ctx) // until Ctrl-C; Power BI's outbox is drained by pbi.Send in a loop of your own
+		return pl.Run(ctx) // until Ctrl-C; Run also sends Power BI's outbox
 	}
 	if err := pl.Sync(ctx); err != nil {
 		return err
