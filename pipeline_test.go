@@ -341,3 +341,69 @@ func TestNewPipelineRefuses(t *testing.T) {
 	_, err = starinsight.NewFolderSource(filepath.Join(dir, "missing"), "x")
 	require.Error(t, err)
 }
+
+// TestPipelineSitesAndTargets: two PBXs into two databases at once, one
+// pseudonymised and one in clear: each database holds both sites' calls,
+// tagged with their site; only the clear one holds names.
+func TestPipelineSitesAndTargets(t *testing.T) {
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	rows1, accounts := simExport(t, dir1, 15, 1, 10_000)
+	rows2, _ := simExport(t, dir2, 16, 1, 10_000)
+	var sites []starinsight.Site
+	for _, s := range []struct{ dir, name string }{{dir1, "berlin"}, {dir2, "stuttgart"}} {
+		src, err := starinsight.NewFolderSource(s.dir, s.name)
+		require.NoError(t, err)
+		d, err := cdr.NewDirectory(accounts...)
+		require.NoError(t, err)
+		sites = append(sites, starinsight.Site{Source: src, Directory: d})
+	}
+	key, err := pseudo.GenerateKey("k1")
+	require.NoError(t, err)
+	p, err := pseudo.New(pseudo.WithKey(key))
+	require.NoError(t, err)
+	clear, cdb := sqliteSink(t, pseudo.Clear())
+	hidden, hdb := sqliteSink(t, p)
+	cs, err := starinsight.NewSQLSink(clear, "cdr")
+	require.NoError(t, err)
+	hs, err := starinsight.NewSQLSink(hidden, "cdr")
+	require.NoError(t, err)
+	pl, err := starinsight.NewPipeline(sites, []starinsight.Target{{Sink: cs, Pseudonymiser: pseudo.Clear()}, {Sink: hs, Pseudonymiser: p}},
+		starinsight.WithClock(func() time.Time { return fixedNow }))
+	require.NoError(t, err)
+	require.NoError(t, pl.Sync(context.Background()))
+
+	want := map[string]int{
+		"berlin":    len(interpretAll(t, rows1, accounts, "berlin")),
+		"stuttgart": len(interpretAll(t, rows2, accounts, "stuttgart")),
+	}
+	corpus := pseudotest.CorpusFromEntries(append(slices.Clone(rows1), rows2...), accounts, cdr.NumberPlan{})
+	for _, tc := range []struct {
+		name string
+		s    *sqlsink.Sink
+		db   *sql.DB
+	}{{"clear", clear, cdb}, {"pseudonymised", hidden, hdb}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]int{}
+			rs, err := tc.db.Query("SELECT site, COUNT(*) FROM " + tc.s.Dialect().Quote(tc.s.TableName(sqlsink.TableJourneys)) + " GROUP BY site")
+			require.NoError(t, err)
+			for rs.Next() {
+				var site string
+				var n int
+				require.NoError(t, rs.Scan(&site, &n))
+				got[site] = n
+			}
+			require.NoError(t, rs.Close())
+			require.Equal(t, want, got, "calls per site")
+			d := tableDump(t, tc.db, tc.s, sqlsink.TableLegs, sqlsink.TableJourneys, sqlsink.TablePipelineStates)
+			var text strings.Builder
+			for _, rows := range d {
+				text.WriteString(strings.Join(rows, "\n"))
+			}
+			if tc.name == "clear" {
+				pseudotest.AssertFinds(t, "clear", []byte(text.String()), corpus, []pseudotest.Kind{pseudotest.KindName, pseudotest.KindNumber})
+				return
+			}
+			pseudotest.AssertNoLeaks(t, "pseudonymised", []byte(text.String()), corpus)
+		})
+	}
+}
