@@ -36,6 +36,14 @@ type BackgroundSink interface {
 	Background(ctx context.Context) error
 }
 
+// PacedSink is a Sink with a pace of its own for catching up: a target
+// that leaves Chunk and Pause zero takes it. powerbi.PipelineSink's is the
+// product's 7,500 entries per 30 s.
+type PacedSink interface {
+	Sink
+	Pace() (chunk int, pause time.Duration)
+}
+
 // Site is one PBX: its call list and its accounts.
 type Site struct {
 	Source    Source
@@ -54,10 +62,10 @@ type Target struct {
 	// pseudo.Clear() is the written-down choice of clear data.
 	Pseudonymiser *pseudo.Pseudonymiser
 	// Chunk is the most entries read per delivery (default 7,500, the
-	// product's backfill step).
+	// product's backfill step, or the sink's Pace).
 	Chunk int
-	// Pause is the wait between two chunks while catching up (default 0;
-	// Power BI's product default is 30 s).
+	// Pause is the wait between two chunks while catching up (default 0,
+	// or the sink's Pace: 30 s for Power BI).
 	Pause time.Duration
 }
 
@@ -184,7 +192,10 @@ func NewPipeline(sites []Site, targets []Target, opts ...PipelineOption) (*Pipel
 	}
 	for _, s := range sites {
 		for _, t := range targets {
-			if t.Chunk == 0 {
+			if ps, ok := t.Sink.(PacedSink); ok && t.Chunk == 0 && t.Pause == 0 {
+				t.Chunk, t.Pause = ps.Pace()
+			}
+			if t.Chunk <= 0 {
 				t.Chunk = 7500
 			}
 			in, err := callflow.New(s.Directory, s.Options...)

@@ -360,6 +360,10 @@ func (s *PipelineSink) Background(ctx context.Context) error {
 // Name returns "powerbi:" and the name.
 func (s *PipelineSink) Name() string { return "powerbi:" + s.name }
 
+// Pace returns the product's backfill pace, 7,500 entries per 30 s: a
+// pipeline target that sets neither Chunk nor Pause takes it.
+func (s *PipelineSink) Pace() (int, time.Duration) { return 7500, 30 * time.Second }
+
 // Resume returns the lane's stored cursor and state.
 func (s *PipelineSink) Resume(ctx context.Context, site string) (int64, []byte, error) {
 	return s.ob.laneState(ctx, s.name, site)
