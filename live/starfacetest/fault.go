@@ -1,13 +1,13 @@
 package starfacetest
 
 import (
-	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"time"
+
+	"github.com/starinsight/starinsight/internal/fakehttp"
 )
 
 // Fault is a failure the PBX acts out on the next matching requests, in
@@ -145,44 +145,6 @@ func (f Fault) act(w http.ResponseWriter) bool {
 	return false
 }
 
-// sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropper is the Transport's response writer: it turns a drop into a
-// network error.
-type dropper interface{ drop() }
-
-// dropConn ends the exchange without an answer: the Transport returns a
-// network error; a server's connection is hijacked and closed; anything
-// else is aborted with http.ErrAbortHandler.
-func dropConn(w http.ResponseWriter) {
-	for u := w; u != nil; {
-		if d, ok := u.(dropper); ok {
-			d.drop()
-			return
-		}
-		uw, ok := u.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			break
-		}
-		u = uw.Unwrap()
-	}
-	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-		_ = conn.Close()
-		return
-	}
-	panic(http.ErrAbortHandler)
-}
-
 // Transport returns an http.RoundTripper that calls the PBX's handler
 // in-process: no socket, no goroutine, so it works inside a
 // testing/synctest bubble. It serves any URL ("https://pbx.test").
@@ -190,50 +152,12 @@ func dropConn(w http.ResponseWriter) {
 // The request's context is honoured: a context already done, or done
 // while a [Fault] delays the request, makes RoundTrip return its error.
 // A dropped request is a *net.OpError wrapping [ErrDropped].
-func (p *PBX) Transport() http.RoundTripper { return transport{p} }
+func (p *PBX) Transport() http.RoundTripper {
+	return fakehttp.Transport(http.HandlerFunc(p.serveHTTP), ErrDropped)
+}
 
 // Client returns an http.Client that uses [PBX.Transport].
 func (p *PBX) Client() *http.Client { return &http.Client{Transport: p.Transport()} }
-
-type transport struct{ p *PBX }
-
-type transportWriter struct {
-	*httptest.ResponseRecorder
-	dropped bool
-}
-
-func (w *transportWriter) drop() { w.dropped = true }
-
-// RoundTrip implements http.RoundTripper.
-func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		defer req.Body.Close() // a RoundTripper closes the body, even on errors
-	}
-	ctx := req.Context()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	sreq := req.Clone(ctx)
-	if sreq.Body == nil {
-		sreq.Body = http.NoBody
-	}
-	if sreq.Host == "" {
-		sreq.Host = req.URL.Host
-	}
-	sreq.RequestURI = req.URL.RequestURI()
-	sreq.RemoteAddr = "192.0.2.1:50000" // TEST-NET-1
-	w := &transportWriter{ResponseRecorder: httptest.NewRecorder()}
-	t.p.serveHTTP(w, sreq)
-	if w.dropped {
-		return nil, &net.OpError{Op: "read", Net: "tcp", Err: ErrDropped}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	resp := w.Result()
-	resp.Request = req
-	return resp, nil
-}
 
 // Server is a [PBX] behind a real HTTP server on a loopback port, in the
 // manner of httptest.Server. Inside a testing/synctest bubble use

@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/starinsight/starinsight/internal/fakehttp"
 )
 
 // TokenLifetime is how long a REST token is valid after the login.
@@ -330,28 +332,6 @@ func (p *PBX) ResetRequests() {
 // Handler returns the PBX's HTTP handler. It serves any host.
 func (p *PBX) Handler() http.Handler { return http.HandlerFunc(p.serveHTTP) }
 
-// statusWriter records the status a handler writes.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 func (p *PBX) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Time: time.Now(), Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
@@ -365,20 +345,20 @@ func (p *PBX) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			rec.RPCMethod = c.name
 		}
 	}
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &fakehttp.StatusWriter{ResponseWriter: w}
 	defer func() {
-		rec.Status = sw.status
+		rec.Status = sw.Status
 		p.log.Debug("starfacetest: request", "method", rec.Method, "path", rec.Path, "rpc", rec.RPCMethod, "status", rec.Status)
 		p.mu.Lock()
 		p.requests = append(p.requests, rec)
 		p.mu.Unlock()
 	}()
 	if f, ok := p.takeFault(r.Method, r.URL.Path, rec.RPCMethod); ok {
-		if f.Delay > 0 && !sleep(r.Context(), f.Delay) {
+		if f.Delay > 0 && !fakehttp.Sleep(r.Context(), f.Delay) {
 			return
 		}
 		if f.Drop {
-			dropConn(sw)
+			fakehttp.Drop(sw)
 			return
 		}
 		if f.act(sw) {

@@ -1,9 +1,7 @@
 package powerbitest
 
 import (
-	"context"
 	"errors"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -120,49 +118,4 @@ func writeFault(w http.ResponseWriter, f Fault) {
 		code = "Error"
 	}
 	writeError(w, f.Status, code, "injected fault: "+strconv.Itoa(f.Status)+" "+http.StatusText(f.Status))
-}
-
-// sleep waits d or until ctx is done; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// dropper is the Transport's response writer: it turns a drop into a
-// network error.
-type dropper interface{ drop() }
-
-// dropConn ends the exchange without a response: the Transport returns a
-// network error; a server's connection is hijacked and closed; anything
-// else is aborted with http.ErrAbortHandler, which net/http's servers
-// (HTTP/2 included) recover from by resetting the stream.
-func dropConn(w http.ResponseWriter) {
-	for u := w; u != nil; {
-		if d, ok := u.(dropper); ok {
-			d.drop()
-			return
-		}
-		uw, ok := u.(interface{ Unwrap() http.ResponseWriter })
-		if !ok {
-			break
-		}
-		u = uw.Unwrap()
-	}
-	if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
-		_ = conn.Close()
-		return
-	}
-	panic(http.ErrAbortHandler)
-}
-
-// dropError is the Transport's error for a dropped request, shaped like
-// the error of a connection reset by the peer.
-func dropError() error {
-	return &net.OpError{Op: "read", Net: "tcp", Err: ErrDropped}
 }

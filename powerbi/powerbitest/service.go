@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/starinsight/starinsight/internal/fakehttp"
 )
 
 // maxBody caps a request body: 10,000 rows of 75 columns of long strings
@@ -192,36 +194,14 @@ func match(pattern, escapedPath string) (map[string]string, bool) {
 	return params, true
 }
 
-// statusWriter records the status sent.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := newGUID()
 	w.Header().Set("RequestId", rid)
-	sw := &statusWriter{ResponseWriter: w}
+	sw := &fakehttp.StatusWriter{ResponseWriter: w}
 	rec := Request{Method: r.Method, Path: r.URL.Path, At: s.now(), RequestID: rid}
 	faulted := false
 	defer func() {
-		rec.Status = sw.status
+		rec.Status = sw.Status
 		s.record(r.Context(), rec, faulted)
 	}()
 
@@ -283,12 +263,12 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f, hasFault := s.takeFault(rt.op)
 	if hasFault {
 		faulted = true
-		if f.Delay > 0 && !sleep(r.Context(), f.Delay) {
+		if f.Delay > 0 && !fakehttp.Sleep(r.Context(), f.Delay) {
 			return
 		}
 		switch {
 		case f.Drop:
-			dropConn(sw)
+			fakehttp.Drop(sw)
 			return
 		case f.Status != 0:
 			writeFault(sw, f)
@@ -301,7 +281,7 @@ func (s *Service) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if hasFault && f.DropAfter {
 		s.serveOp(httptest.NewRecorder(), r, rt.op, params, body, rows, parseErr)
-		dropConn(sw)
+		fakehttp.Drop(sw)
 		return
 	}
 	s.serveOp(sw, r, rt.op, params, body, rows, parseErr)

@@ -3,6 +3,8 @@ package powerbitest
 import (
 	"net/http"
 	"net/http/httptest"
+
+	"github.com/starinsight/starinsight/internal/fakehttp"
 )
 
 // Transport returns an http.RoundTripper that calls the service's
@@ -15,53 +17,12 @@ import (
 // while a [Fault] delays the request, makes RoundTrip return its error
 // and the request store nothing. A dropped request ([Fault.Drop]) is a
 // *net.OpError wrapping [ErrDropped].
-func (s *Service) Transport() http.RoundTripper { return transport{s} }
+func (s *Service) Transport() http.RoundTripper {
+	return fakehttp.Transport(http.HandlerFunc(s.serveHTTP), ErrDropped)
+}
 
 // Client returns an http.Client that uses [Service.Transport].
 func (s *Service) Client() *http.Client { return &http.Client{Transport: s.Transport()} }
-
-type transport struct{ s *Service }
-
-// transportWriter is the handler's response writer under the Transport.
-type transportWriter struct {
-	*httptest.ResponseRecorder
-	dropped bool
-}
-
-func (w *transportWriter) drop() { w.dropped = true }
-
-// RoundTrip implements http.RoundTripper.
-func (t transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body != nil {
-		// A RoundTripper must close the body, even on errors.
-		defer req.Body.Close()
-	}
-	ctx := req.Context()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	// What a server would hand the handler.
-	sreq := req.Clone(ctx)
-	if sreq.Body == nil {
-		sreq.Body = http.NoBody
-	}
-	if sreq.Host == "" {
-		sreq.Host = req.URL.Host
-	}
-	sreq.RequestURI = req.URL.RequestURI()
-	sreq.RemoteAddr = "192.0.2.1:50000" // TEST-NET-1
-	w := &transportWriter{ResponseRecorder: httptest.NewRecorder()}
-	t.s.serveHTTP(w, sreq)
-	if w.dropped {
-		return nil, dropError()
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	resp := w.Result()
-	resp.Request = req
-	return resp, nil
-}
 
 // Server is a [Service] behind a real HTTP server on a loopback port, in
 // the manner of httptest.Server: for tests that need a URL (another
