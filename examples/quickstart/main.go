@@ -5,7 +5,13 @@
 // answer rate, the service level and the average speed of answer; the lost
 // callers and whether they were called back; and the busiest agents.
 //
+// With -html it also writes a self-contained HTML report with charts (calls
+// heat map, service level over time, ring-time distribution, agent
+// leaderboard, lost callers), and with -csv the KPI tables as CSV files for
+// Excel. Every figure comes from a callflow.Reporter.
+//
 //	go run ./examples/quickstart
+//	go run ./examples/quickstart -html report.html -csv kpis
 //	go run ./examples/quickstart -export output.csv -accounts accounts.csv -area 711
 package main
 
@@ -19,6 +25,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/starinsight/starinsight/callflow"
@@ -45,8 +52,15 @@ func run(w io.Writer, args []string) error {
 	tz := fs.String("tz", "Europe/Berlin", "time zone of the PBX")
 	area := fs.String("area", "711", "the PBX's area code, for number normalisation")
 	top := fs.Int("top", 5, "how many agents to list")
+	htmlPath := fs.String("html", "", "also write an HTML report with charts to this file")
+	csvDir := fs.String("csv", "", "also write the KPI tables as CSV files for Excel into this directory")
+	interval := callflow.IntervalDay
+	fs.TextVar(&interval, "interval", callflow.IntervalDay, "interval of the service-level chart: hour, day, week or month")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if interval == callflow.IntervalAll {
+		return errors.New("-interval all: the service-level chart needs hour, day, week or month")
 	}
 	loc, err := time.LoadLocation(*tz)
 	if err != nil {
@@ -120,7 +134,24 @@ func run(w io.Writer, args []string) error {
 	for _, c := range ordered {
 		r.add(c)
 	}
-	return r.print(w, source, *top, rep, ordered)
+	if err := r.print(w, source, *top, rep, ordered); err != nil {
+		return err
+	}
+	d := &dataset{source: source, summary: r, rep: rep, calls: ordered, interval: interval}
+	if *htmlPath != "" {
+		if err := writeHTML(*htmlPath, d); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nHTML report written to %s\n", *htmlPath)
+	}
+	if *csvDir != "" {
+		files, err := writeCSV(*csvDir, d)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nCSV tables written to %s: %s\n", *csvDir, strings.Join(files, ", "))
+	}
+	return nil
 }
 
 type report struct {
