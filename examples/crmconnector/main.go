@@ -421,46 +421,7 @@ func demoConfig(days int) (sim.Config, error) {
 
 // writeExports writes the simulated call list into dir, one export file
 // per day, as a nightly export job drops them.
-func writeExports(dir string, cfg sim.Config) error {
-	loc := cfg.Start.Location()
-	type file struct {
-		f  *os.File
-		cw *cdr.CSVWriter
-	}
-	files := map[string]file{}
-	var order []string
-	defer func() {
-		for _, f := range files {
-			f.f.Close()
-		}
-	}()
-	for e := range sim.Generate(cfg) {
-		day := e.StartTime.In(loc).Format("2006-01-02")
-		out, ok := files[day]
-		if !ok {
-			f, err := os.Create(filepath.Join(dir, "export-"+day+".csv"))
-			if err != nil {
-				return err
-			}
-			out = file{f, cdr.NewCSVWriter(f, cdr.WithLocation(loc))}
-			files[day] = out
-			order = append(order, day)
-		}
-		if err := out.cw.Write(e); err != nil {
-			return err
-		}
-	}
-	for _, day := range order {
-		if err := files[day].cw.Flush(); err != nil {
-			return err
-		}
-		if err := files[day].f.Close(); err != nil {
-			return err
-		}
-		delete(files, day)
-	}
-	return nil
-}
+func writeExports(dir string, cfg sim.Config) error { return sim.WriteDailyExports(dir, cfg) }
 
 // demoCRM is the receiving end the demo posts to: what a CRM's webhook
 // handler does with the tasks. It checks the signature when there is a

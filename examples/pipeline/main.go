@@ -169,35 +169,9 @@ func sources(folder, accountsPath string, folderOut *string) ([]cdr.Account, err
 	if err != nil {
 		return nil, err
 	}
-	loc := cfg.Start.Location()
 	// One export file per day, as a nightly export job drops them.
-	files := map[string]*cdr.CSVWriter{}
-	var open []*os.File
-	for e := range sim.Generate(cfg) {
-		day := e.StartTime.In(loc).Format("2006-01-02")
-		cw, ok := files[day]
-		if !ok {
-			f, err := os.Create(filepath.Join(dir, "export-"+day+".csv"))
-			if err != nil {
-				return nil, err
-			}
-			open = append(open, f)
-			cw = cdr.NewCSVWriter(f, cdr.WithLocation(loc))
-			files[day] = cw
-		}
-		if err := cw.Write(e); err != nil {
-			return nil, err
-		}
-	}
-	for _, cw := range files {
-		if err := cw.Flush(); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range open {
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
+	if err := sim.WriteDailyExports(dir, cfg); err != nil {
+		return nil, err
 	}
 	*folderOut = dir
 	return cfg.Accounts(), nil

@@ -560,40 +560,7 @@ func demoConfig(site string) (sim.Config, error) {
 
 // writeDemo writes cfg's call list into dir, one export per day, as a
 // nightly export job drops them.
-func writeDemo(dir string, cfg sim.Config) (err error) {
-	loc := cfg.Start.Location()
-	files := map[string]*cdr.CSVWriter{}
-	var open []*os.File
-	defer func() {
-		for _, f := range open {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-	}()
-	for e := range sim.Generate(cfg) {
-		day := e.StartTime.In(loc).Format("2006-01-02")
-		cw, ok := files[day]
-		if !ok {
-			f, err := os.Create(filepath.Join(dir, "export-"+day+".csv"))
-			if err != nil {
-				return err
-			}
-			open = append(open, f)
-			cw = cdr.NewCSVWriter(f, cdr.WithLocation(loc))
-			files[day] = cw
-		}
-		if err := cw.Write(e); err != nil {
-			return err
-		}
-	}
-	for _, cw := range files {
-		if err := cw.Flush(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func writeDemo(dir string, cfg sim.Config) error { return sim.WriteDailyExports(dir, cfg) }
 
 // fakePassword is every fake PBX user's password.
 const fakePassword = "demo"

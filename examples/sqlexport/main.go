@@ -487,45 +487,17 @@ func writeDemo(dir string, cfg sim.Config) (exports, accounts string, err error)
 	if err := os.MkdirAll(exports, 0o755); err != nil {
 		return "", "", err
 	}
-	loc := cfg.Start.Location()
-	files := map[string]*cdr.CSVWriter{}
-	var open []*os.File
-	defer func() {
-		for _, f := range open {
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-	}()
-	for e := range sim.Generate(cfg) {
-		day := e.StartTime.In(loc).Format("2006-01-02")
-		cw, ok := files[day]
-		if !ok {
-			f, err := os.Create(filepath.Join(exports, "export-"+day+".csv"))
-			if err != nil {
-				return "", "", err
-			}
-			open = append(open, f)
-			cw = cdr.NewCSVWriter(f, cdr.WithLocation(loc))
-			files[day] = cw
-		}
-		if err := cw.Write(e); err != nil {
-			return "", "", err
-		}
-	}
-	for _, cw := range files {
-		if err := cw.Flush(); err != nil {
-			return "", "", err
-		}
+	if err := sim.WriteDailyExports(exports, cfg); err != nil {
+		return "", "", err
 	}
 	accounts = filepath.Join(dir, "accounts.csv")
 	f, err := os.Create(accounts)
 	if err != nil {
 		return "", "", err
 	}
-	open = append(open, f)
 	if err := cdr.WriteAccountsCSV(f, cfg.Accounts()); err != nil {
+		f.Close()
 		return "", "", err
 	}
-	return exports, accounts, nil
+	return exports, accounts, f.Close()
 }
