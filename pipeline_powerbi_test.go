@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/starinsight/starinsight"
@@ -114,6 +116,29 @@ func TestPipelinePowerBI(t *testing.T) {
 	})
 }
 
+// requireEveryLegOnce requires got, legs by "callid/seq", to hold every
+// leg of want once. A call read partly late arrives in two parts: the
+// legs of the late part come under the call id with
+// callflow.LateRowsSuffix, once each, and only for calls of want.
+func requireEveryLegOnce(t *testing.T, want, got map[string]int) {
+	t.Helper()
+	calls := map[string]bool{}
+	for k := range want {
+		require.Equal(t, 1, got[k], "leg %s: lost or doubled (want it once)", k)
+		id, _, _ := strings.Cut(k, "/")
+		calls[id] = true
+	}
+	for k, n := range got {
+		if want[k] > 0 {
+			continue
+		}
+		id, _, _ := strings.Cut(k, "/")
+		base, late := strings.CutSuffix(id, callflow.LateRowsSuffix)
+		require.True(t, late && calls[base], "leg %s: not a leg of the calls read", k)
+		require.Equal(t, 1, n, "leg %s: doubled", k)
+	}
+}
+
 func sum(m map[string]int) int {
 	n := 0
 	for _, v := range m {
@@ -148,6 +173,43 @@ func TestPipelinePowerBIUnsure(t *testing.T) {
 		got := fakeLegKeys(t, svc.Rows("", id, powerbi.TableLegs))
 		for k := range want {
 			require.Equal(t, 2, got[k], "leg %s: the unsure request's rows are there twice", k)
+		}
+	})
+}
+
+// TestPipelinePowerBILateRows: rows that came after the Assembler forgot
+// their call arrive as a call of their own under the same call id. The
+// outbox posts their legs under the id with callflow.LateRowsSuffix rather
+// than taking them for legs it already posted. A whole call read late
+// (c2) keeps its id, and its re-emission adds only its new legs.
+func TestPipelinePowerBILateRows(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		svc := powerbitest.New()
+		c, err := powerbi.NewClient(powerbi.StaticToken("t"), powerbi.WithHTTPClient(svc.Client()))
+		require.NoError(t, err)
+		sink, _, id := powerBISink(t, c, testdb.SQLite(t), pseudo.Clear())
+		start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+		call := func(id string, arrival time.Time, legs int, flags callflow.Flag) callflow.Call {
+			c := callflow.Call{Journey: callflow.Journey{CallID: id, Site: "pbx1", Arrival: arrival, End: arrival.Add(time.Minute), Flags: flags}}
+			for i := range legs {
+				c.Legs = append(c.Legs, callflow.Leg{CallID: id, Site: "pbx1", Seq: i, AccountID: cdr.AccountID(10 + i), Arrival: arrival, End: arrival.Add(time.Minute)})
+			}
+			return c
+		}
+		later := start.Add(5 * time.Hour)
+		for i, calls := range [][]callflow.Call{
+			{call("c1", start, 3, 0), call("c2", start, 1, callflow.FlagLateRows)},
+			{call("c1", later, 1, callflow.FlagLateRows)},
+			{call("c1", later, 2, callflow.FlagLateRows|callflow.FlagReopened), call("c2", start, 2, callflow.FlagLateRows|callflow.FlagReopened)},
+		} {
+			require.NoError(t, sink.Deliver(ctx, "pbx1", calls, int64(i+1), nil))
+		}
+		_, err = sink.Send(ctx)
+		require.NoError(t, err)
+		want := map[string]int{"c1/0": 1, "c1/1": 1, "c1/2": 1, "c1#late/0": 1, "c1#late/1": 1, "c2/0": 1, "c2/1": 1}
+		if diff := cmp.Diff(want, fakeLegKeys(t, svc.Rows("", id, powerbi.TableLegs))); diff != "" {
+			t.Errorf("legs in Power BI (-want +got):\n%s", diff)
 		}
 	})
 }

@@ -77,7 +77,7 @@ var (
 	postedTable = sqlsink.Table{Name: TablePosted, Key: []string{"dataset", "site", "call_id"}, Columns: []sqlsink.Column{
 		{Name: "dataset", Type: sqlsink.TypeText}, {Name: "site", Type: sqlsink.TypeText}, {Name: "call_id", Type: sqlsink.TypeText},
 		{Name: "legs", Type: sqlsink.TypeInt}, {Name: "created_ms", Type: sqlsink.TypeInt},
-	}, Comment: "how many legs of each call went into the outbox, so a call emitted again adds only new legs"}
+	}, Comment: "how many legs of each call went into the outbox, so a call emitted again adds only new legs; negative for a call first read late"}
 )
 
 // NewOutbox returns an outbox on db in dialect d, creating its tables if
@@ -369,6 +369,8 @@ func (s *PipelineSink) Resume(ctx context.Context, site string) (int64, []byte, 
 	return s.ob.laneState(ctx, s.name, site)
 }
 
+func isLate(c *callflow.Call) bool { return c.Journey.Flags&callflow.FlagLateRows != 0 }
+
 // Deliver stores the calls' legs as POST rows requests, with the lane's
 // cursor and state, in one transaction.
 func (s *PipelineSink) Deliver(ctx context.Context, site string, calls []callflow.Call, cursor int64, state []byte) error {
@@ -385,9 +387,12 @@ func (s *PipelineSink) Deliver(ctx context.Context, site string, calls []callflo
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
 
-	ids := make([]string, len(calls))
-	for i, c := range calls {
-		ids[i] = c.Journey.CallID
+	ids := make([]string, 0, len(calls))
+	for i := range calls {
+		ids = append(ids, calls[i].Journey.CallID)
+		if isLate(&calls[i]) {
+			ids = append(ids, calls[i].Journey.CallID+callflow.LateRowsSuffix)
+		}
 	}
 	before, err := ob.posted(ctx, tx, s.u.dataset, site, ids)
 	if err != nil {
@@ -397,15 +402,32 @@ func (s *PipelineSink) Deliver(ctx context.Context, site string, calls []callflo
 	now := ob.now().UnixMilli()
 	for i := range calls {
 		c := &calls[i]
-		had := before[c.Journey.CallID]
+		// The ledger counts the legs posted per call id: a call emitted
+		// again adds only its new legs. A call with FlagLateRows is
+		// either a whole call read late, counted as minus its legs so
+		// that it stays told apart, or the late rows of a call posted
+		// complete before: a call of its own, under the "#late" id
+		// (callflow.KeepLateRowsApart), not legs the ledger had already.
+		had, sign := before[c.Journey.CallID], 1
+		if had < 0 {
+			had, sign = -had, -1 // first read late
+		}
+		switch {
+		case isLate(c) && sign > 0 && had > 0:
+			apart := callflow.KeepLateRowsApart(*c)
+			c = &apart
+			had = max(before[c.Journey.CallID], 0)
+		case isLate(c):
+			sign = -1
+		}
 		if len(c.Legs) <= had {
 			continue
 		}
 		for j := had; j < len(c.Legs); j++ {
 			rows = append(rows, NewLegRow(&c.Legs[j]))
 		}
-		before[c.Journey.CallID] = len(c.Legs)
-		if err := ob.upsertRow(ctx, tx, postedTable, s.u.dataset, site, c.Journey.CallID, int64(len(c.Legs)), now); err != nil {
+		before[c.Journey.CallID] = sign * len(c.Legs)
+		if err := ob.upsertRow(ctx, tx, postedTable, s.u.dataset, site, c.Journey.CallID, int64(sign*len(c.Legs)), now); err != nil {
 			return err
 		}
 	}

@@ -43,7 +43,12 @@
 //
 // A call written again replaces its earlier version: legs the earlier
 // version had beyond the new one's (a busy leg that late rows turn into
-// part of a forward) are deleted in the same transaction.
+// part of a forward) are deleted in the same transaction. A call with
+// callflow.FlagLateRows (rows that came after the assembler forgot their
+// call) replaces a stored call only when that was late too; the late part
+// of a call stored complete is stored beside it under the call id with
+// "#late" appended (callflow.KeepLateRowsApart), so the complete call keeps
+// its legs.
 //
 // Every value is a bound parameter: no value is ever part of SQL text. A
 // failed write returns a *WriteError naming the table, the chunk and its

@@ -145,6 +145,9 @@ func (s *Sink) Write(ctx context.Context, b Batch) (Result, error) {
 	// A call re-emitted within the batch counts in its last version only:
 	// an earlier version's legs beyond the last one's would stay.
 	calls := latestCalls(b.Calls)
+	if err := keepLateRowsApart(ctx, s, tx, calls); err != nil {
+		return res, err
+	}
 	var legs []callflow.Leg
 	var journeys []callflow.Journey
 	for _, c := range calls {
@@ -419,20 +422,97 @@ func formatKey(parts []any) string {
 // callKey identifies a call.
 type callKey struct{ site, callID string }
 
-// latestCalls returns the calls with only the last version of each.
+// latestCalls returns the calls with only the last version of each. Late
+// rows of a call the batch holds whole are kept apart from it, as
+// keepLateRowsApart keeps them apart from a stored call.
 func latestCalls(calls []callflow.Call) []*callflow.Call {
 	out := make([]*callflow.Call, 0, len(calls))
 	at := make(map[callKey]int, len(calls))
 	for i := range calls {
-		k := callKey{calls[i].Journey.Site, calls[i].Journey.CallID}
+		c := &calls[i]
+		k := callKey{c.Journey.Site, c.Journey.CallID}
+		if j, ok := at[k]; ok && isLate(c) && !isLate(out[j]) {
+			apart := callflow.KeepLateRowsApart(*c)
+			c, k = &apart, callKey{apart.Journey.Site, apart.Journey.CallID}
+		}
 		if j, ok := at[k]; ok {
-			out[j] = &calls[i]
+			out[j] = c
 			continue
 		}
 		at[k] = len(out)
-		out = append(out, &calls[i])
+		out = append(out, c)
 	}
 	return out
+}
+
+func isLate(c *callflow.Call) bool { return c.Journey.Flags&callflow.FlagLateRows != 0 }
+
+// keepLateRowsApart looks up the calls with FlagLateRows in the journeys
+// table. Such a call is rows that came after the Assembler forgot their
+// call: either a whole call read late (an old export dropped in later),
+// stored as it is, or the late part of a call stored complete before.
+// Upserted under its call id, the late part would replace the complete
+// call and delete its legs; when the stored call has no FlagLateRows, the
+// late part is stored beside it under callflow.KeepLateRowsApart's id.
+func keepLateRowsApart(ctx context.Context, s *Sink, tx *sql.Tx, calls []*callflow.Call) error {
+	var late []int
+	for i, c := range calls {
+		if isLate(c) && !strings.HasSuffix(c.Journey.CallID, callflow.LateRowsSuffix) {
+			late = append(late, i)
+		}
+	}
+	d := s.d
+	table := s.prefix + TableJourneys
+	per := min(d.MaxParams()/2, 500)
+	for chunk, from := 0, 0; from < len(late); chunk, from = chunk+1, from+per {
+		to := min(from+per, len(late))
+		var b strings.Builder
+		b.WriteString("SELECT " + d.Quote("site") + ", " + d.Quote("call_id") + ", " + d.Quote("flags") + " FROM " + d.Quote(table) + " WHERE ")
+		args := make([]any, 0, 2*(to-from))
+		byKey := make(map[[2]string]int, to-from)
+		for n, i := range late[from:to] {
+			c := calls[i]
+			site, err := d.BindText(c.Journey.Site, true)
+			if err != nil {
+				return &WriteError{Table: table, Chunk: chunk, Row: from + n, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "site", Err: err}
+			}
+			id, err := d.BindText(c.Journey.CallID, true)
+			if err != nil {
+				return &WriteError{Table: table, Chunk: chunk, Row: from + n, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "call_id", Err: err}
+			}
+			if n > 0 {
+				b.WriteString(" OR ")
+			}
+			b.WriteString("(" + d.Quote("site") + " = " + d.Placeholder(len(args)+1) + " AND " + d.Quote("call_id") + " = " + d.Placeholder(len(args)+2) + ")")
+			args = append(args, site, id)
+			byKey[[2]string{fmt.Sprint(site), fmt.Sprint(id)}] = i
+		}
+		rows, err := tx.QueryContext(ctx, b.String(), args...)
+		if err != nil {
+			c := calls[late[from]]
+			return &WriteError{Table: table, Chunk: chunk, Row: from, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Err: fmt.Errorf("looking up the calls late rows belong to: %w", err)}
+		}
+		for rows.Next() {
+			var site, id, flags string
+			if err := rows.Scan(&site, &id, &flags); err != nil {
+				rows.Close()
+				return &WriteError{Table: table, Chunk: chunk, Err: fmt.Errorf("looking up the calls late rows belong to: %w", err)}
+			}
+			i, ok := byKey[[2]string{site, id}]
+			if ok && !strings.Contains(flags, callflow.FlagLateRows.String()) {
+				apart := callflow.KeepLateRowsApart(*calls[i])
+				calls[i] = &apart
+			}
+		}
+		err = rows.Err()
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return &WriteError{Table: table, Chunk: chunk, Err: fmt.Errorf("looking up the calls late rows belong to: %w", err)}
+		}
+	}
+	return nil
 }
 
 // deleteStaleLegs deletes the legs that an earlier version of a call had

@@ -418,6 +418,55 @@ func TestWriteAgain(t *testing.T) {
 	}
 }
 
+// TestWriteLateRows: a call with FlagLateRows replaces a stored call only
+// when that was late too (a whole call read late, re-emitted); the late
+// rows of a call stored complete go beside it under the "#late" id, in
+// separate batches and within one.
+func TestWriteLateRows(t *testing.T) {
+	start := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	call := func(at time.Time, legs int, flags callflow.Flag) callflow.Call {
+		c := callflow.Call{Journey: callflow.Journey{CallID: "c1", Site: "s", Arrival: at, End: at.Add(time.Minute), Flags: flags}}
+		for i := range legs {
+			c.Legs = append(c.Legs, callflow.Leg{CallID: "c1", Site: "s", Seq: i, AccountID: cdr.AccountID(10 + i), Arrival: at, End: at.Add(time.Minute)})
+		}
+		return c
+	}
+	later := start.Add(5 * time.Hour)
+	complete := call(start, 3, 0)
+	late, lateAgain := call(later, 1, callflow.FlagLateRows), call(later, 2, callflow.FlagLateRows|callflow.FlagReopened)
+	cases := []struct {
+		name   string
+		writes [][]callflow.Call
+		want   map[string]int // legs per stored call id
+	}{
+		{"a whole call read late", [][]callflow.Call{{late}}, map[string]int{"c1": 1}},
+		{"a whole call read late, re-emitted", [][]callflow.Call{{late}, {lateAgain}}, map[string]int{"c1": 2}},
+		{"late rows of a stored call", [][]callflow.Call{{complete}, {late}}, map[string]int{"c1": 3, "c1#late": 1}},
+		{"late rows re-emitted", [][]callflow.Call{{complete}, {late}, {lateAgain}}, map[string]int{"c1": 3, "c1#late": 2}},
+		{"late rows in the same batch", [][]callflow.Call{{complete, late}}, map[string]int{"c1": 3, "c1#late": 1}},
+	}
+	for _, dbase := range withBulkCopy {
+		for _, c := range cases {
+			t.Run(dbase.label()+"/"+c.name, func(t *testing.T) {
+				ctx := context.Background()
+				s, _ := migrated(t, dbase)
+				for _, calls := range c.writes {
+					_, err := s.Write(ctx, sqlsink.Batch{Calls: calls})
+					require.NoError(t, err)
+				}
+				got := map[string]int{}
+				for call, err := range s.ReadCalls(ctx, start.Add(-time.Hour), later.Add(time.Hour)) {
+					require.NoError(t, err)
+					got[call.Journey.CallID] = len(call.Legs)
+				}
+				if diff := cmp.Diff(c.want, got); diff != "" {
+					t.Errorf("legs per stored call (-want +got):\n%s", diff)
+				}
+			})
+		}
+	}
+}
+
 // requireDriverError requires err to wrap the database driver's own error
 // type.
 func requireDriverError(t *testing.T, dbase database, err error) {
