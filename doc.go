@@ -30,8 +30,11 @@
 //     HMAC pseudonyms that keep joins and lost-caller matching working;
 //     [github.com/starinsight/starinsight/pseudo/pseudotest] scans a sink's
 //     output for leaks.
-//   - [github.com/starinsight/starinsight/live]: live snapshot types for
-//     users, groups and iQueues, and the login-state history.
+//   - [github.com/starinsight/starinsight/live]: the PBX's live state:
+//     users, groups and iQueues now, and the login-state history; a
+//     STARFACE source (REST and UCI), a Poller, alerts and signed webhooks;
+//     [github.com/starinsight/starinsight/live/starfacetest] is a fake
+//     STARFACE PBX for tests.
 //   - [github.com/starinsight/starinsight/sqlsink]: the records in a SQL
 //     database (PostgreSQL, MySQL/MariaDB, SQL Server, SQLite): the Power BI
 //     model's tables, add-only migrations, idempotent batched upserts whose
@@ -43,7 +46,11 @@
 //     429s and loses no row; [github.com/starinsight/starinsight/powerbi/msalauth]
 //     signs in with MSAL Go, and [github.com/starinsight/starinsight/powerbi/powerbitest]
 //     is a fake Power BI service for tests.
-//   - examples/quickstart: the main job on embedded sample data.
+//   - examples/: runnable programs to copy from. quickstart is the main job
+//     on embedded sample data (a terminal report, an HTML report with
+//     charts, CSV for Excel); pipeline, sqlexport, powerbi, live,
+//     crmconnector and pseudonymise each show one job end to end, offline
+//     against the fakes by default.
 //
 // # A first program
 //
@@ -85,6 +92,43 @@
 // Power BI's POST rows is not idempotent: its outbox resends a request
 // that got no answer, so such rows may arrive twice (counted, never lost).
 //
+// A [LivePipeline] does the same for the live state: a live.Source read by
+// a live.Poller (users and queues every 15 s, login states every 15 s,
+// accounts hourly) into [LiveTarget] sinks, [NewLiveSQLSink] and
+// [NewLivePowerBISink], each with its own privacy policy, queue and
+// back-off.
+//
+// # Quotas and retries
+//
+// Every I/O call takes a context and never sleeps past its deadline. What
+// can be retried is retried where the SDK knows it is safe, and reported
+// with a typed error where it is not:
+//
+//   - Power BI: a powerbi.Quota per dataset keeps every push limit (rows
+//     per request and per hour, requests per minute, pending requests) so a
+//     backfill runs at the quota's pace without a 429; after a 429 the
+//     client refuses calls until Retry-After has passed. powerbi.Retryable
+//     and powerbi.SafeToRetry tell a throttle apart from a request that may
+//     have been applied.
+//   - Pipelines: a failing source or sink is retried after 1 s, 2 s, 4 s …
+//     up to 5 minutes (a live target after its interval doubled per
+//     failure, up to WithLiveMaxBackoff) and resumes by itself; WithOnError
+//     and WithLiveOnError report each failure. Only an error no retry can
+//     fix (such as a stored state this version cannot read) ends Run.
+//   - The PBX: the STARFACE source logs in again before its 4-hour token
+//     expires and on a 401.
+//   - Webhooks: live.Webhook retries 5xx, 408 and 429, never other 4xx.
+//
+// # Idempotency
+//
+// Writing the same calls again changes nothing: the SQL sink upserts by
+// natural keys, a call re-emitted because a late row arrived replaces its
+// earlier legs, and the cursor commits in the same transaction. Power BI's
+// POST rows is the exception (push datasets cannot update a row): the
+// outbox resends a request that got no answer, so those rows can arrive
+// twice, counted and never lost. Alerts and webhook deliveries carry
+// stable ids (the Idempotency-Key header) so receivers can drop repeats.
+//
 // # Errors
 //
 // Bad input never panics and is never dropped silently. Readers yield a
@@ -104,5 +148,18 @@
 //
 // STARFACE writes local wall times. Readers take a *time.Location (default
 // Europe/Berlin) and return absolute times; durations are computed in
-// absolute time, so they are right across daylight-saving changes.
+// absolute time, so they are right across daylight-saving changes. The SQL
+// sink and Power BI store UTC. A callflow.Reporter buckets calls in
+// ReportConfig.Location (default UTC: set it to the PBX's zone), so its
+// hours and days follow that zone's wall clock on both daylight-saving
+// days.
+//
+// # Further reading
+//
+// The repository's docs/ folder explains the main concepts with diagrams:
+// docs/interpretation.md (how rows become legs and journeys),
+// docs/kpis.md (every KPI's definition), docs/pipelines.md (sources,
+// sinks, checkpoints and failures) and docs/privacy.md (pseudonymisation).
+// BENCHMARKS.md holds every measured figure and the one command that
+// measures them again.
 package starinsight

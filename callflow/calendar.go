@@ -313,7 +313,9 @@ func (b *BusinessHours) Validate() error {
 }
 
 // Open reports whether the hotline is open at t, read in t's own location
-// (a Reporter passes t in its zone).
+// (a Reporter passes t in its zone). A period that crosses midnight
+// counts by the weekday of t itself: a Friday 22:00–06:00 period covers
+// Friday 03:00, not Saturday 03:00.
 func (b *BusinessHours) Open(t time.Time) bool {
 	day := DateOf(t)
 	for _, c := range b.Closed {
@@ -411,7 +413,9 @@ func (w *Window) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// End returns when the window opened at t closes; t is read in loc.
+// End returns when the window opened at t closes; t is read in loc. A
+// business-day window ignores periods that cross midnight and ends at
+// midnight at the latest.
 func (w Window) End(t time.Time, loc *time.Location, hours *BusinessHours) time.Time {
 	if !w.BusinessDay {
 		if w.Length == 0 {

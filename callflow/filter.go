@@ -22,7 +22,10 @@ type Filter struct {
 	Hours ClockRange `json:"hours,omitzero"`
 	// Weekdays keeps calls that arrived on these days (empty: every day).
 	Weekdays Weekdays `json:"weekdays,omitempty"`
-	// Groups keeps calls that reached one of these groups or iQueues.
+	// Groups keeps calls that reached one of these groups or iQueues. It
+	// selects whole calls, so Reporter.Groups also lists the other groups
+	// those calls visited (one that forwarded into a selected group, say);
+	// pick the selected groups' rows from its result.
 	Groups []cdr.AccountID `json:"groups,omitempty"`
 	// Users keeps calls one of these users made, answered or was put
 	// through to.

@@ -144,7 +144,9 @@ type groupKey struct {
 // in the filter is listed even without calls.
 //
 // A visit is counted in the interval of its arrival at the group. Calls
-// outside business hours count only as OutOfHours.
+// outside business hours count only as OutOfHours. Internal calls to a
+// group are offered like external ones; set Filter.Range to
+// RangeExternal to leave them out.
 func (r *Reporter) Groups(calls []Call, iv Interval) []GroupKPI {
 	accs := make(map[groupKey]*groupAcc)
 	types := make(map[cdr.AccountID]cdr.AccountType)

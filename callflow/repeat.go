@@ -77,8 +77,9 @@ type RepeatCall struct {
 // ends; zero means the latest journey end in calls.
 //
 // An answered inbound call is repeated when another inbound call from the
-// same number (answered or not) arrives after it and before W, counted
-// from its end, is over; otherwise it is resolved. The forward steps,
+// same number (answered or not) arrives after its arrival (so a second
+// call during the first counts, with Gap 0) and before W, counted from its
+// end, is over; otherwise it is resolved. The forward steps,
 // transfers and voicemail of one call share a callid and are one journey,
 // so they are never repeats. A call whose W is still open at asOf is
 // provisional, and one from a withheld or missing number unmatchable:

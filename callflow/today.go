@@ -121,7 +121,9 @@ type AgentToday struct {
 	AgentID cdr.AccountID `json:"agentId"`
 	// Handled counts the agent's answered incoming legs: calls handled.
 	// Talk is their talk time; Ring their reaction time (Leg.AgentRing:
-	// how long the agent's own phone rang before they answered).
+	// how long the agent's own phone rang before they answered). AvgRing
+	// divides Ring by every handled leg, pickups and unparks (AgentRing 0)
+	// included, unlike AgentFigures.Reaction, which leaves those out.
 	Handled int           `json:"handled"`
 	Talk    time.Duration `json:"talk"`
 	AvgTalk time.Duration `json:"avgTalk"`

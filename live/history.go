@@ -78,7 +78,10 @@ func (h *LoginHistory) Changes(users []UserLoginState, members []MemberLoginStat
 // lost. Its signature fits [OnLoginStates] once store is bound:
 //
 //	live.OnLoginStates(func(ctx context.Context, u []live.UserLoginState, m []live.MemberLoginState) error {
-//		return history.Record(ctx, u, m, sink.AppendLoginStates)
+//		return history.Record(ctx, u, m, func(ctx context.Context, u []live.UserLoginState, m []live.MemberLoginState) error {
+//			_, err := sink.Write(ctx, sqlsink.Batch{UserLoginStates: u, MemberLoginStates: m}) // a *sqlsink.Sink
+//			return err
+//		})
 //	})
 func (h *LoginHistory) Record(ctx context.Context, users []UserLoginState, members []MemberLoginState, store LoginStatesFunc) error {
 	h.record.Lock()

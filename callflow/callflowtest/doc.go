@@ -2,13 +2,36 @@
 // the raw STARFACE CSV export of a call, the PBX's accounts, and the legs and
 // journeys the interpretation must yield, in one human-editable file.
 //
-// Integrators use it to pin how starinsight reads their own PBX set-up:
-// export the call list, cut out the rows of one call, write down what you
-// expect, and run it with go test:
+// Integrators use it to pin how starinsight reads their own PBX set-up
+// (see Testing your own PBX set-up below); the project uses it for the
+// scenarios in callflow/testdata/scenarios that pin every rule of
+// docs/interpretation.md.
+//
+// # Testing your own PBX set-up
+//
+// Record the calls your set-up makes (IVR, iQueues, forwards) as scenario
+// files and run them in your own tests:
+//
+//  1. Export the call list from the PBX and cut out the header line and
+//     every row of one call (same callid), byte for byte. The rows hold
+//     names and numbers: pseudonymise them (examples/pseudonymise in the
+//     repository) before the file leaves your company.
+//  2. Write the accounts the rows name, each with its type as it is today.
+//  3. Write what you expect in -- legs -- and -- journeys --, from the
+//     rules of docs/interpretation.md; or leave both empty, run with
+//     -update, and check every line it writes.
+//
+// Put the files in a folder of your package and run them with go test:
 //
 //	func TestMyPBX(t *testing.T) {
 //		callflowtest.Run(t, "testdata/scenarios")
 //	}
+//
+// Run passes its options to [callflow.New] after the scenario's number
+// plan, so a test can try a changed assumption ([callflow.WithRules]) on
+// the same files. For checks of your own, [Parse] or [Load] a file, call
+// [Scenario.Interpret] and compare with [Scenario.Diff]. The walk-through,
+// step by step, is callflow/testdata/scenarios/README.md in the repository.
 //
 // # File format
 //
