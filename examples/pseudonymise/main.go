@@ -104,25 +104,32 @@ func pseudonymiseExport(p *pseudo.Pseudonymiser, in, out, tz string) (int, error
 	if err != nil {
 		return 0, err
 	}
+	// A half-written file would look like a whole export: any error
+	// removes it.
+	fail := func(n int, err error) (int, error) {
+		dst.Close()
+		os.Remove(out)
+		return n, fmt.Errorf("%s: %w (nothing written)", in, err)
+	}
 	cw := cdr.NewCSVWriter(dst, cdr.WithLocation(loc))
 	n := 0
 	for e, err := range cdr.ReadCSV(src, cdr.WithLocation(loc)) {
 		if err != nil {
-			dst.Close()
-			os.Remove(out)
-			return n, fmt.Errorf("%s: %w (nothing written)", in, err)
+			return fail(n, err)
 		}
 		if err := cw.Write(p.Entry(e)); err != nil {
-			dst.Close()
-			return n, err
+			return fail(n, err)
 		}
 		n++
 	}
 	if err := cw.Flush(); err != nil {
-		dst.Close()
-		return n, err
+		return fail(n, err)
 	}
-	return n, dst.Close()
+	if err := dst.Close(); err != nil {
+		os.Remove(out)
+		return n, fmt.Errorf("%s: %w (nothing written)", out, err)
+	}
+	return n, nil
 }
 
 func pseudonymiseAccounts(p *pseudo.Pseudonymiser, in, out string) (int, error) {
