@@ -445,6 +445,19 @@ func latestCalls(calls []callflow.Call) []*callflow.Call {
 	return out
 }
 
+// bindCallKey binds a call's site and call id as the keys of table are
+// bound; an error is a *WriteError naming the row.
+func bindCallKey(d Dialect, c *callflow.Call, table string, chunk, row int) (site, id any, err error) {
+	key := func() string { return formatKey([]any{c.Journey.Site, c.Journey.CallID}) }
+	if site, err = d.BindText(c.Journey.Site, true); err != nil {
+		return nil, nil, &WriteError{Table: table, Chunk: chunk, Row: row, Key: key(), Column: "site", Err: err}
+	}
+	if id, err = d.BindText(c.Journey.CallID, true); err != nil {
+		return nil, nil, &WriteError{Table: table, Chunk: chunk, Row: row, Key: key(), Column: "call_id", Err: err}
+	}
+	return site, id, nil
+}
+
 func isLate(c *callflow.Call) bool { return c.Journey.Flags&callflow.FlagLateRows != 0 }
 
 // keepLateRowsApart looks up the calls with FlagLateRows in the journeys
@@ -471,14 +484,9 @@ func keepLateRowsApart(ctx context.Context, s *Sink, tx *sql.Tx, calls []*callfl
 		args := make([]any, 0, 2*(to-from))
 		byKey := make(map[[2]string]int, to-from)
 		for n, i := range late[from:to] {
-			c := calls[i]
-			site, err := d.BindText(c.Journey.Site, true)
+			site, id, err := bindCallKey(d, calls[i], table, chunk, from+n)
 			if err != nil {
-				return &WriteError{Table: table, Chunk: chunk, Row: from + n, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "site", Err: err}
-			}
-			id, err := d.BindText(c.Journey.CallID, true)
-			if err != nil {
-				return &WriteError{Table: table, Chunk: chunk, Row: from + n, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "call_id", Err: err}
+				return err
 			}
 			if n > 0 {
 				b.WriteString(" OR ")
@@ -530,13 +538,9 @@ func deleteStaleLegs(ctx context.Context, s *Sink, tx *sql.Tx, calls []*callflow
 		b.WriteString("DELETE FROM " + d.Quote(table) + " WHERE ")
 		args := make([]any, 0, 3*(to-from))
 		for i, c := range calls[from:to] {
-			site, err := d.BindText(c.Journey.Site, true)
+			site, id, err := bindCallKey(d, c, table, chunk, from+i)
 			if err != nil {
-				return &WriteError{Table: table, Chunk: chunk, Row: from + i, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "site", Err: err}
-			}
-			id, err := d.BindText(c.Journey.CallID, true)
-			if err != nil {
-				return &WriteError{Table: table, Chunk: chunk, Row: from + i, Key: formatKey([]any{c.Journey.Site, c.Journey.CallID}), Column: "call_id", Err: err}
+				return err
 			}
 			if i > 0 {
 				b.WriteString(" OR ")

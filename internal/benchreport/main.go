@@ -244,19 +244,15 @@ func (r *results) metric(file, bench, unit string) (string, error) {
 
 // ratio renders a/b of two medians as "3.2×".
 func (r *results) ratio(fileA, benchA, unitA, fileB, benchB, unitB string) (string, error) {
-	a, okA, err := r.value(fileA, benchA, unitA)
-	if err != nil {
-		return "", err
-	}
-	b, okB, err := r.value(fileB, benchB, unitB)
-	if err != nil || !okA || !okB || b == 0 {
-		return notMeasured, err
-	}
-	return sig(a/b, 2) + "×", nil
+	return r.quotient(fileA, benchA, unitA, fileB, benchB, unitB, func(q float64) string { return sig(q, 2) + "×" })
 }
 
 // pct renders a/b of two medians as a percentage.
 func (r *results) pct(fileA, benchA, unitA, fileB, benchB, unitB string) (string, error) {
+	return r.quotient(fileA, benchA, unitA, fileB, benchB, unitB, func(q float64) string { return strconv.FormatFloat(100*q, 'f', 1, 64) + " %" })
+}
+
+func (r *results) quotient(fileA, benchA, unitA, fileB, benchB, unitB string, format func(float64) string) (string, error) {
 	a, okA, err := r.value(fileA, benchA, unitA)
 	if err != nil {
 		return "", err
@@ -265,7 +261,7 @@ func (r *results) pct(fileA, benchA, unitA, fileB, benchB, unitB string) (string
 	if err != nil || !okA || !okB || b == 0 {
 		return notMeasured, err
 	}
-	return strconv.FormatFloat(100*a/b, 'f', 1, 64) + " %", nil
+	return format(a / b), nil
 }
 
 // log renders the first line the test logged that contains substr.
