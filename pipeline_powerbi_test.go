@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -114,29 +113,6 @@ func TestPipelinePowerBI(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, fakeLegKeys(t, svc.Rows("", id, powerbi.TableLegs)))
 	})
-}
-
-// requireEveryLegOnce requires got, legs by "callid/seq", to hold every
-// leg of want once. A call read partly late arrives in two parts: the
-// legs of the late part come under the call id with
-// callflow.LateRowsSuffix, once each, and only for calls of want.
-func requireEveryLegOnce(t *testing.T, want, got map[string]int) {
-	t.Helper()
-	calls := map[string]bool{}
-	for k := range want {
-		require.Equal(t, 1, got[k], "leg %s: lost or doubled (want it once)", k)
-		id, _, _ := strings.Cut(k, "/")
-		calls[id] = true
-	}
-	for k, n := range got {
-		if want[k] > 0 {
-			continue
-		}
-		id, _, _ := strings.Cut(k, "/")
-		base, late := strings.CutSuffix(id, callflow.LateRowsSuffix)
-		require.True(t, late && calls[base], "leg %s: not a leg of the calls read", k)
-		require.Equal(t, 1, n, "leg %s: doubled", k)
-	}
 }
 
 func sum(m map[string]int) int {

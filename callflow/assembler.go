@@ -48,7 +48,9 @@ func WithRetention(d time.Duration) AssemblerOption { return func(a *Assembler) 
 // A row that arrives for a call emitted within the retention window reopens
 // it: the whole call is emitted again with FlagReopened, so consumers that
 // upsert by call id end up with the complete call. A row later than that
-// becomes a call of its own with FlagLateRows.
+// becomes a call of its own with FlagLateRows. The retention runs on the
+// data's own clock, not on AdvanceTo's: an export read a day after the
+// previous one still joins the calls that span both.
 //
 // An Assembler is not safe for concurrent use.
 type Assembler struct {
@@ -70,6 +72,11 @@ type Assembler struct {
 	// ahead) cannot make every later call look late.
 	recent  [3]time.Time
 	nrecent int
+	// dataMark is the furthest the data clock has come. Lateness and
+	// forgetting go by it, not by the watermark: AdvanceTo moves the
+	// watermark to the wall clock when an export goes quiet, and the next
+	// export, read hours later, must still join the calls that span both.
+	dataMark time.Time
 }
 
 type pending struct {
@@ -139,7 +146,7 @@ func (a *Assembler) add(e cdr.Entry, emit func(Call)) {
 	case p == nil:
 		p = &pending{key: key, newest: newest, due: due}
 		p.rows = p.buf[:0:len(p.buf)]
-		if !a.watermark.IsZero() && !newest.Add(a.retention).After(a.watermark) {
+		if !a.dataMark.IsZero() && !newest.Add(a.retention).After(a.dataMark) {
 			// Older than anything we still remember: it cannot be
 			// joined to rows of its call that came before.
 			p.flags |= FlagLateRows
@@ -169,8 +176,16 @@ func (a *Assembler) add(e cdr.Entry, emit func(Call)) {
 }
 
 // dataClock records a row's newest timestamp and returns the median of the
-// last few: the time the data itself says it is.
+// last few: the time the data itself says it is. It moves dataMark.
 func (a *Assembler) dataClock(t time.Time) time.Time {
+	m := a.median(t)
+	if m.After(a.dataMark) {
+		a.dataMark = m
+	}
+	return m
+}
+
+func (a *Assembler) median(t time.Time) time.Time {
 	a.recent[a.nrecent%len(a.recent)] = t
 	a.nrecent++
 	x, y, z := a.recent[0], a.recent[1], a.recent[2]
@@ -248,11 +263,12 @@ func (a *Assembler) advance(now time.Time, emit func(Call)) {
 		a.close(p)
 		emit(a.emit(p))
 	}
-	// Forget emitted calls once the retention has passed.
+	// Forget emitted calls once the retention has passed on the data
+	// clock: a row of the call can no longer come in time.
 	for a.head < len(a.emitted) {
 		ec := a.emitted[a.head]
 		if ec.gen == ec.p.gen && !ec.p.open {
-			if ec.p.due.Add(a.retention).After(a.watermark) {
+			if ec.p.newest.Add(a.retention).After(a.dataMark) {
 				break
 			}
 			delete(a.calls, ec.p.key)

@@ -18,8 +18,9 @@ import (
 // JSON (entries as cdr.WriteJSON writes them).
 type AssemblerState struct {
 	Watermark time.Time       `json:"watermark,omitzero"`
-	Recent    []time.Time     `json:"recent,omitempty"` // the data clock's last timestamps, oldest first
-	Calls     []AssemblerCall `json:"calls,omitempty"`  // open calls, then remembered ones in the order they were emitted
+	DataMark  time.Time       `json:"dataMark,omitzero"` // the furthest the data clock came; zero in states of SDKs before it: the watermark
+	Recent    []time.Time     `json:"recent,omitempty"`  // the data clock's last timestamps, oldest first
+	Calls     []AssemblerCall `json:"calls,omitempty"`   // open calls, then remembered ones in the order they were emitted
 	Version   int             `json:"version"`
 }
 
@@ -39,7 +40,7 @@ const assemblerStateVersion = 1
 // State returns what the Assembler holds, for RestoreAssembler. The rows
 // are copies; the Assembler can go on.
 func (a *Assembler) State() AssemblerState {
-	st := AssemblerState{Watermark: a.watermark, Version: assemblerStateVersion}
+	st := AssemblerState{Watermark: a.watermark, DataMark: a.dataMark, Version: assemblerStateVersion}
 	n := min(a.nrecent, len(a.recent))
 	for i := range n {
 		// Oldest first: the slot after the newest, when the ring is full.
@@ -95,6 +96,10 @@ func RestoreAssembler(in *Interpreter, st AssemblerState, opts ...AssemblerOptio
 		return nil, fmt.Errorf("%w: %d recent timestamps, at most %d", ErrAssemblerState, len(st.Recent), len(a.recent))
 	}
 	a.watermark = st.Watermark
+	a.dataMark = st.DataMark
+	if a.dataMark.IsZero() {
+		a.dataMark = st.Watermark // as those SDKs forgot calls
+	}
 	copy(a.recent[:], st.Recent)
 	a.nrecent = len(st.Recent)
 	for i, c := range st.Calls {

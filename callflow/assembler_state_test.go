@@ -154,3 +154,40 @@ func TestRestoreAssemblerRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreAssemblerDataMark: the data clock's mark survives a restore;
+// a state written before it existed forgets as those SDKs did, by the
+// watermark, so no call is joined that they would have kept apart.
+func TestRestoreAssemblerDataMark(t *testing.T) {
+	in := newInterpreter(t)
+	opts := []callflow.AssemblerOption{callflow.WithGrace(time.Minute), callflow.WithRetention(5 * time.Minute)}
+	a, err := callflow.NewAssembler(in, opts...)
+	require.NoError(t, err)
+	a.Add(directCall(1, "a", 0))
+	a.AdvanceTo(at(86400))
+	st := a.State()
+	require.True(t, st.Watermark.Equal(at(86400)))
+	require.False(t, st.DataMark.IsZero())
+	require.True(t, st.DataMark.Before(at(3600)), "AdvanceTo moved the data mark")
+
+	rest := cdr.Entry{ID: 2, CallID: "a", CDRAccountID: 12, CallerAccountID: 12, CalledAccountID: 11, StartTime: at(0), CallResultTime: at(60)}
+	for _, tc := range []struct {
+		name string
+		st   callflow.AssemblerState
+		want callflow.Flag
+	}{
+		{"current state", st, callflow.FlagReopened},
+		// Those SDKs forgot a at AdvanceTo: their state holds no calls.
+		{"state without a data mark", func() callflow.AssemblerState { old := st; old.DataMark, old.Calls = time.Time{}, nil; return old }(), callflow.FlagLateRows},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := callflow.RestoreAssembler(in, tc.st, opts...)
+			require.NoError(t, err)
+			got := append(r.Add(rest), r.Flush()...)
+			require.Len(t, got, 1)
+			if f := got[0].Journey.Flags & (callflow.FlagReopened | callflow.FlagLateRows); f != tc.want {
+				t.Errorf("flags %v, want %v", f, tc.want)
+			}
+		})
+	}
+}

@@ -94,12 +94,12 @@ func TestAssemblerKeepsLateCallsTogether(t *testing.T) {
 	in := newInterpreter(t)
 	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute), callflow.WithRetention(5*time.Minute))
 	require.NoError(t, err)
-	a.AdvanceTo(at(2000))
+	a.Add(directCall(100, "now", 2000)) // the data's clock is at 2000 s
 	// Two rows of a call that is long past: they must stay one call.
 	first := directCall(1, "late", 0)
 	second := cdr.Entry{ID: 2, CallID: "late", CDRAccountID: 12, CallerAccountID: 12, CalledAccountID: 11, StartTime: at(0), CallResultTime: at(60)}
 	got := append(a.Add(first), a.Add(second)...)
-	got = append(got, a.Flush()...)
+	got = slices.DeleteFunc(append(got, a.Flush()...), func(c callflow.Call) bool { return c.Journey.CallID == "now" })
 	require.Len(t, got, 1, "late rows of one call split into several calls")
 	if got[0].Journey.Rows != 2 || !got[0].Journey.Flags.Has(callflow.FlagLateRows) {
 		t.Errorf("journey rows %d flags %v; want 2 rows, late-rows", got[0].Journey.Rows, got[0].Journey.Flags)
@@ -184,11 +184,35 @@ func TestAssemblerFlagsRowsLaterThanMemory(t *testing.T) {
 	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute), callflow.WithRetention(5*time.Minute))
 	require.NoError(t, err)
 	a.Add(directCall(1, "a", 0))
-	a.AdvanceTo(at(1000)) // a is emitted and forgotten
+	// The data's clock moves to 1000 s (the median of the last three
+	// rows): a is emitted and forgotten.
+	a.Add(directCall(3, "b", 1000))
+	a.Add(directCall(4, "c", 1000))
 	got := append(a.Add(directCall(2, "a", 0)), a.Flush()...)
+	got = slices.DeleteFunc(got, func(c callflow.Call) bool { return c.Journey.CallID != "a" })
 	require.Len(t, got, 1)
 	if !got[0].Journey.Flags.Has(callflow.FlagLateRows) {
 		t.Errorf("flags = %v, want late-rows", got[0].Journey.Flags)
+	}
+}
+
+// TestAssemblerJoinsAcrossQuietExports: AdvanceTo moves the watermark to
+// the wall clock when an export goes quiet, which emits the open calls;
+// it does not make the next export's rows late. A row of a call the
+// previous export ended in, read a day later, reopens that call.
+func TestAssemblerJoinsAcrossQuietExports(t *testing.T) {
+	in := newInterpreter(t)
+	a, err := callflow.NewAssembler(in, callflow.WithGrace(time.Minute), callflow.WithRetention(5*time.Minute))
+	require.NoError(t, err)
+	a.Add(directCall(1, "a", 0))
+	emitted := a.AdvanceTo(at(86400)) // the wall clock, a day on
+	require.Len(t, emitted, 1, "AdvanceTo did not emit the quiet call")
+	rest := cdr.Entry{ID: 2, CallID: "a", CDRAccountID: 12, CallerAccountID: 12, CalledAccountID: 11, StartTime: at(0), CallResultTime: at(60)}
+	got := append(a.Add(rest), a.Flush()...)
+	require.Len(t, got, 1)
+	j := got[0].Journey
+	if !j.Flags.Has(callflow.FlagReopened) || j.Flags.Has(callflow.FlagLateRows) || j.Rows != 2 {
+		t.Errorf("flags %v, rows %d; want reopened (not late-rows) with both rows", j.Flags, j.Rows)
 	}
 }
 
