@@ -386,6 +386,13 @@ func (s *PipelineSink) Deliver(ctx context.Context, site string, calls []callflo
 		return fmt.Errorf("powerbi: outbox: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	// Take the write lock before reading the ledger: in SQLite a
+	// transaction that read first cannot write once another connection
+	// (the SQL sink on the same file) has written, whatever the busy
+	// timeout.
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+ob.q(ob.prefix+TablePosted)+" WHERE 1 = 0"); err != nil {
+		return fmt.Errorf("powerbi: outbox: %w", err)
+	}
 
 	ids := make([]string, 0, len(calls))
 	for i := range calls {

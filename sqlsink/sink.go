@@ -476,6 +476,14 @@ func keepLateRowsApart(ctx context.Context, s *Sink, tx *sql.Tx, calls []*callfl
 	}
 	d := s.d
 	table := s.prefix + TableJourneys
+	if len(late) > 0 {
+		// Take the write lock before reading: in SQLite a transaction that
+		// read first cannot write once another connection has written
+		// (SQLITE_BUSY at once, whatever the busy timeout).
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+d.Quote(table)+" WHERE 1 = 0"); err != nil {
+			return &WriteError{Table: table, Err: fmt.Errorf("looking up the calls late rows belong to: %w", err)}
+		}
+	}
 	per := min(d.MaxParams()/2, 500)
 	for chunk, from := 0, 0; from < len(late); chunk, from = chunk+1, from+per {
 		to := min(from+per, len(late))

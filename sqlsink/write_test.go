@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -745,5 +746,39 @@ func TestWriteTimesUTC(t *testing.T) {
 				require.True(t, strings.HasSuffix(got[0], "Z"), "the zone is explicit: %s", got[0])
 			}
 		})
+	}
+}
+
+// TestWriteLateRowsConcurrent: batches holding late calls look up stored
+// journeys before they write. On SQLite (WAL, busy timeout) a transaction
+// that read first fails at once with SQLITE_BUSY when another connection
+// wrote in between; the sink takes the write lock first, so concurrent
+// writers wait for each other instead.
+func TestWriteLateRowsConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s, _ := migrated(t, databases[0])
+	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	call := func(id string, flags callflow.Flag) callflow.Call {
+		return callflow.Call{Journey: callflow.Journey{CallID: id, Site: "s", Arrival: at, End: at.Add(time.Minute), Flags: flags},
+			Legs: []callflow.Leg{{CallID: id, Site: "s", AccountID: 10, Arrival: at, End: at.Add(time.Minute), Flags: flags}}}
+	}
+	_, err := s.Write(ctx, sqlsink.Batch{Calls: []callflow.Call{call("c1", 0)}})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*50)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 50 {
+				_, err := s.Write(ctx, sqlsink.Batch{Calls: []callflow.Call{call(fmt.Sprint(g, "-", i), 0), call("c1", callflow.FlagLateRows)}})
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
 	}
 }
