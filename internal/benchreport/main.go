@@ -348,41 +348,31 @@ func format(unit string, v float64) string {
 	return sigSI(v) + " " + unit
 }
 
-func formatDuration(ns float64) string {
-	switch {
-	case ns >= 1e9:
-		return sig(ns/1e9, 3) + " s"
-	case ns >= 1e6:
-		return sig(ns/1e6, 3) + " ms"
-	case ns >= 1e3:
-		return sig(ns/1e3, 3) + " µs"
-	}
-	return sig(ns, 3) + " ns"
+// unitScale renders values from min up divided by div, with suffix.
+type unitScale struct {
+	min, div float64
+	suffix   string
 }
 
-func binary(b float64) string {
-	switch {
-	case b >= 1<<30:
-		return sig(b/(1<<30), 3) + " GiB"
-	case b >= 1<<20:
-		return sig(b/(1<<20), 3) + " MiB"
-	case b >= 1<<10:
-		return sig(b/(1<<10), 3) + " KiB"
-	}
-	return sig(b, 3) + " B"
-}
+var (
+	durations = []unitScale{{1e9, 1e9, " s"}, {1e6, 1e6, " ms"}, {1e3, 1e3, " µs"}, {0, 1, " ns"}}
+	binaries  = []unitScale{{1 << 30, 1 << 30, " GiB"}, {1 << 20, 1 << 20, " MiB"}, {1 << 10, 1 << 10, " KiB"}, {0, 1, " B"}}
+	// Below 10,000 a count reads better whole ("9460") than as "9.46 k".
+	counts = []unitScale{{1e9, 1e9, " G"}, {1e6, 1e6, " M"}, {1e4, 1e3, " k"}, {0, 1, ""}}
+)
 
-func sigSI(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 1e9:
-		return sig(v/1e9, 3) + " G"
-	case a >= 1e6:
-		return sig(v/1e6, 3) + " M"
-	case a >= 1e4:
-		return sig(v/1e3, 3) + " k"
+func scaled(v float64, scales []unitScale) string {
+	for _, s := range scales {
+		if math.Abs(v) >= s.min {
+			return sig(v/s.div, 3) + s.suffix
+		}
 	}
 	return sig(v, 3)
 }
+
+func formatDuration(ns float64) string { return scaled(ns, durations) }
+func binary(b float64) string          { return scaled(b, binaries) }
+func sigSI(v float64) string           { return scaled(v, counts) }
 
 // sig renders v with n significant digits, without an exponent and
 // without trailing zeros after the point.
